@@ -1,0 +1,1 @@
+"""Data-only package: the curated tamclass signature library (installed as ``tamclass.library``)."""

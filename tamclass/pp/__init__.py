@@ -1,0 +1,1 @@
+"""Preprocessing helpers (input checks, normalisation detection)."""

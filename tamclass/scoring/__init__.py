@@ -1,0 +1,1 @@
+"""Scoring kernels (no AnnData here): one small module per method plus a registry."""

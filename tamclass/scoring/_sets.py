@@ -1,0 +1,57 @@
+"""Signatures as column indices: the only form of a signature the kernels see."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["IndexedSet", "union_plan"]
+
+
+@dataclass(frozen=True)
+class IndexedSet:
+    """A signature mapped onto matrix columns.
+
+    Attributes
+    ----------
+    name
+        Set name (score column).
+    up, down
+        Column indices (into the streamed matrix) of the present up / down genes, unique.
+    n_up_missing, n_down_missing
+        How many up / down genes of the signature are absent from the data (UCell imputes
+        them as unexpressed; the other methods ignore them).
+    """
+
+    name: str
+    up: np.ndarray
+    down: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    n_up_missing: int = 0
+    n_down_missing: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "up", np.unique(np.asarray(self.up, dtype=np.int64)) if len(self.up) else np.zeros(0, np.int64))
+        object.__setattr__(self, "down", np.unique(np.asarray(self.down, dtype=np.int64)) if len(self.down) else np.zeros(0, np.int64))
+
+    @property
+    def n_present(self) -> int:
+        return len(self.up) + len(self.down)
+
+
+def union_plan(parts: list[np.ndarray], n_vars: int, weights: list[np.ndarray] | None = None):
+    """Columns used by any part, and a dense (n_union x n_parts) weight matrix.
+
+    Returns ``(col_to_union, union_cols, P)``: ``col_to_union`` maps each of the ``n_vars`` matrix
+    columns to its row in ``P`` (or -1), ``union_cols`` lists the matrix columns of ``P``'s rows.
+    ``weights[j]`` (same length as ``parts[j]``) default to 1.
+    """
+    cols = np.unique(np.concatenate([np.asarray(p, dtype=np.int64) for p in parts])) if parts else np.zeros(0, np.int64)
+    col_to_union = np.full(n_vars, -1, dtype=np.int64)
+    col_to_union[cols] = np.arange(len(cols))
+    P = np.zeros((len(cols), len(parts)), dtype=np.float64)
+    for j, p in enumerate(parts):
+        p = np.asarray(p, dtype=np.int64)
+        if len(p):
+            w = np.ones(len(p)) if weights is None else np.asarray(weights[j], dtype=np.float64)
+            np.add.at(P[:, j], col_to_union[p], w)
+    return col_to_union, cols, P

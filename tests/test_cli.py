@@ -1,0 +1,450 @@
+"""The ``tamclass`` command line, end to end in subprocesses, on the bundled demo data.
+
+Checks that the CLI is a thin shell (same numbers as the Python API), that outputs are complete, that user
+errors give exit 2 with one line on stderr, that interrupted writes leave nothing behind, and that the
+input file is never modified (hash before/after).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+
+import tamclass as tc
+from tamclass.datasets._demo import DEMO_PATH
+
+pytestmark = pytest.mark.xdist_group("cli")
+
+ENV = {**os.environ, "MPLBACKEND": "Agg", "TAMCLASS_PROGRESS": "0", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+
+
+def run_cli(*args, cwd=None, timeout=600, check_rc=None):
+    proc = subprocess.run(
+        [sys.executable, "-m", "tamclass", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, env=ENV, timeout=timeout,
+    )
+    if check_rc is not None:
+        assert proc.returncode == check_rc, f"rc={proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    return proc
+
+
+def sha(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def leftovers(directory) -> list[str]:
+    return sorted(p.name for p in Path(directory).rglob("*.tmp"))
+
+
+def assert_user_error(proc, pattern: str):
+    assert proc.returncode == 2, f"rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("tamclass: error:") or ln.startswith("usage:")]
+    assert errors, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert re.search(pattern, proc.stderr), proc.stderr
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    shutil.copyfile(DEMO_PATH, d / "in.h5ad")
+    return d
+
+
+@pytest.fixture(scope="module")
+def scored(workdir):
+    """One full CLI run shared by several tests."""
+    src = workdir / "in.h5ad"
+    before = sha(src)
+    proc = run_cli(
+        "score", src, "-o", workdir / "out.h5ad", "--sample-key", "sample", "--groupby", "leiden",
+        "--table", workdir / "tables", "--report", workdir / "report.html", "--seed", "0", check_rc=0,
+    )
+    return {"src": src, "before": before, "out": workdir / "out.h5ad", "proc": proc, "dir": workdir}
+
+
+# --------------------------------------------------------------------------------------- basics
+def test_version_and_help():
+    proc = run_cli("--version", check_rc=0)
+    assert proc.stdout.strip() == f"tamclass {tc.__version__}"
+    helptext = run_cli("score", "--help", check_rc=0).stdout
+    for opt in ("-o", "--signatures", "--method", "--layer", "--use-raw", "--gene-symbols", "--species",
+                "--sample-key", "--groupby", "--model", "--no-classify", "--table", "--report", "--backed",
+                "--device", "--seed"):
+        assert opt in helptext, opt
+    for sub in ("score", "signatures", "train", "meta", "demo"):
+        assert sub in run_cli("--help", check_rc=0).stdout
+
+
+def test_no_subcommand_is_usage_error():
+    proc = run_cli()
+    assert proc.returncode == 2 and "usage:" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------ score e2e
+def test_score_outputs(scored):
+    assert sha(scored["src"]) == scored["before"], "input file was modified"
+    out = ad.read_h5ad(scored["out"])
+    assert out.shape == (559, 9810)
+    for col in ("tamclass_celltype", "tamclass_is_macrophage", "tamclass_state", "tamclass_polarization",
+                "tamclass_subset"):
+        assert col in out.obs.columns, col
+    for key in ("tamclass_scores", "tamclass_state_proba", "tamclass_subset_proba", "X_umap"):
+        assert key in out.obsm, key
+    assert isinstance(out.uns["tamclass"]["samples"], pd.DataFrame)
+    assert out.uns["tamclass"]["cli"]["command"].startswith("tamclass score")
+    # user data kept
+    assert (out.obs["leiden"] == ad.read_h5ad(scored["src"]).obs["leiden"]).all()
+    assert "counts" in out.layers
+    assert leftovers(scored["dir"]) == []
+    stdout = scored["proc"].stdout
+    assert "per-sample summary" in stdout and "demo_3" in stdout
+
+
+def test_score_equals_python_api(scored):
+    """The CLI is a thin shell: the same numbers as calling the API directly."""
+    adata = ad.read_h5ad(scored["src"])
+    tc.tl.score(adata, "default", random_state=0)
+    tc.tl.gate(adata)
+    tc.tl.classify(adata, random_state=0)
+    out = ad.read_h5ad(scored["out"])
+    pd.testing.assert_frame_equal(out.obsm["tamclass_scores"], adata.obsm["tamclass_scores"], check_exact=False,
+                                  rtol=1e-6)
+    assert (out.obs["tamclass_celltype"].astype(str) == adata.obs["tamclass_celltype"].astype(str)).all()
+    assert (out.obs["tamclass_state"].astype(str) == adata.obs["tamclass_state"].astype(str)).all()
+    table = tc.tl.summarize(adata, "sample")
+    np.testing.assert_allclose(out.uns["tamclass"]["samples"]["n_macrophages"].to_numpy(dtype=float),
+                               table["n_macrophages"].to_numpy(dtype=float))
+
+
+def test_score_tables(scored):
+    tables = scored["dir"] / "tables"
+    cells = pd.read_csv(tables / "cells.tsv", sep="\t", index_col=0)
+    out = ad.read_h5ad(scored["out"])
+    assert list(cells.index) == list(out.obs_names)
+    scores = out.obsm["tamclass_scores"]
+    np.testing.assert_allclose(cells[[f"score_{c}" for c in scores.columns]].to_numpy(), scores.to_numpy(),
+                               rtol=1e-6, equal_nan=True)
+    assert (cells["tamclass_celltype"].astype(str) == out.obs["tamclass_celltype"].astype(str)).all()
+    samples = pd.read_csv(tables / "samples.tsv", sep="\t", index_col=0)
+    assert sorted(samples.index) == ["demo_1", "demo_2", "demo_3"]
+    assert samples["n_cells"].sum() == 559
+    # hand check: macrophages per sample from the per-cell gate
+    by_hand = out.obs.groupby("sample", observed=True)["tamclass_is_macrophage"].sum()
+    assert (samples.loc[by_hand.index, "n_macrophages"].to_numpy() == by_hand.to_numpy()).all()
+    sigs = pd.read_csv(tables / "signatures.tsv", sep="\t")
+    assert set(sigs["signature"]) == set(scores.columns)
+
+
+def test_score_report(scored):
+    text = (scored["dir"] / "report.html").read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith("<!doctype html>")
+    for section in ("Input", "Signatures", "Cell-type gate", "Scores per cell type", "Macrophage states",
+                    "Per-sample summary", "Literature evidence", "Parameters", "Research use only"):
+        assert section in text, section
+    assert "Cheng2021_M1" in text and "10.1016/j.cell.2021.01.010" in text
+    # self-contained: no external script / style / image / font
+    assert not re.search(r"<(script|img|link|iframe)[^>]+(src|href)=\"(https?:)?//", text, re.I)
+    assert "@import" not in text and "url(http" not in text
+    assert text.count("data:image/png;base64,") >= 2
+
+
+@pytest.mark.slow
+def test_score_backed_matches_in_memory(scored):
+    out_b = scored["dir"] / "out_backed.h5ad"
+    run_cli("score", scored["src"], "-o", out_b, "--sample-key", "sample", "--backed", "--seed", "0", check_rc=0)
+    assert sha(scored["src"]) == scored["before"]
+    b, m, src = ad.read_h5ad(out_b), ad.read_h5ad(scored["out"]), ad.read_h5ad(scored["src"])
+    pd.testing.assert_frame_equal(b.obsm["tamclass_scores"], m.obsm["tamclass_scores"])
+    assert (b.obs["tamclass_celltype"] == m.obs["tamclass_celltype"]).all()
+    assert (b.obs["tamclass_state"].astype(str) == m.obs["tamclass_state"].astype(str)).all()
+    # the backed output is the full input plus results: X, layers and user obs are carried over
+    assert abs(b.X - src.X).max() == 0
+    assert abs(b.layers["counts"] - src.layers["counts"]).max() == 0
+    assert (b.obs["leiden"] == src.obs["leiden"]).all()
+    assert b.uns["tamclass"]["score"]["input"]["backed"]
+
+
+def test_no_classify_and_signature_choice(workdir):
+    out = workdir / "noclass.h5ad"
+    proc = run_cli("score", workdir / "in.h5ad", "-o", out, "--no-classify", "--method", "mean",
+                   "--signatures", "Macrophage_identity,Cheng2021_M1", "Cheng2021_M2", check_rc=0)
+    a = ad.read_h5ad(out)
+    assert list(a.obsm["tamclass_scores"].columns) == ["Macrophage_identity", "Cheng2021_M1", "Cheng2021_M2"]
+    assert "tamclass_celltype" in a.obs and "tamclass_state" not in a.obs
+    assert a.uns["tamclass"]["score"]["method"] == "mean"
+    assert "wrote:" in proc.stdout
+
+
+# ------------------------------------------------------------------------------------ user errors
+def test_errors_exit_2_one_line(workdir, tmp_path):
+    src = workdir / "in.h5ad"
+    before = sha(src)
+    out = tmp_path / "o.h5ad"
+    notes = tmp_path / "notes.csv"
+    notes.write_text("a,b\n1,2\n")
+    trunc = tmp_path / "trunc.h5ad"
+    trunc.write_bytes(src.read_bytes()[: src.stat().st_size // 3])
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    cases = [
+        (("score", tmp_path / "missing.h5ad", "-o", out), r"does not exist"),
+        (("score", notes, "-o", out), r"not an \.h5ad"),
+        (("score", trunc, "-o", out), r"truncated or corrupt|damaged"),
+        (("score", src, "-o", src), r"is the input file"),
+        (("score", src, "-o", tmp_path / "no_such_dir" / "o.h5ad"), r"does not exist; create"),
+        (("score", src, "-o", afile / "o.h5ad"), r"not a directory"),
+        (("score", src, "-o", out, "--signatures", "Chen2021_M1"), r"Cheng2021_M1"),
+        (("score", src, "-o", out, "--sample-key", "patient"), r"'patient' is not a column of obs"),
+        (("score", src, "-o", out, "--model", tmp_path / "nomodel.tcm"), r"model file .* does not exist"),
+        (("score", src, "-o", out, "--method", "bogus"), r"invalid choice"),
+        (("signatures", "show", "NotASet"), r"unknown signature"),
+        (("meta", notes, "--hr", "a", "-o", tmp_path / "m.tsv"), r"--hr needs --lower and --upper"),
+    ]
+    for args, pattern in cases:
+        proc = run_cli(*args)
+        assert_user_error(proc, pattern)
+        assert len([ln for ln in proc.stderr.splitlines() if ln.startswith("tamclass: error:")]) <= 1
+    assert sha(src) == before
+    assert not out.exists()
+    assert leftovers(tmp_path) == [] and leftovers(workdir) == []
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write into read-only directories")
+def test_unwritable_output_dir(workdir, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert_user_error(run_cli("score", workdir / "in.h5ad", "-o", ro / "o.h5ad"), r"no write permission")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_verbose_shows_traceback(tmp_path):
+    proc = run_cli("-v", "score", tmp_path / "missing.h5ad", "-o", tmp_path / "o.h5ad")
+    assert proc.returncode == 2
+    assert "Traceback" in proc.stderr and "tamclass: error:" in proc.stderr
+
+
+# ------------------------------------------------------------------------------ interrupted writes
+def _small_input(tmp_path) -> Path:
+    a = ad.read_h5ad(DEMO_PATH)[:120].copy()
+    path = tmp_path / "small.h5ad"
+    a.write_h5ad(path)
+    return path
+
+
+@pytest.mark.parametrize("failure", ["interrupt", "disk_full"])
+def test_failed_write_in_process(tmp_path, monkeypatch, failure):
+    """main() with a writer that fails midway: exit 130 / 2, no output, no temp file, old output untouched."""
+    from tamclass import cli
+
+    src = _small_input(tmp_path)
+    before = sha(src)
+    out = tmp_path / "out.h5ad"
+    out.write_bytes(b"previous result")
+
+    def broken(self, filename, *args, **kwargs):
+        Path(filename).write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 4096)  # half-written file
+        if failure == "interrupt":
+            raise KeyboardInterrupt
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ad.AnnData, "write_h5ad", broken)
+    rc = cli.main(["-q", "score", str(src), "-o", str(out), "--no-classify",
+                   "--signatures", "Macrophage_identity", "Cheng2021_M1"])
+    assert rc == (130 if failure == "interrupt" else 2)
+    assert out.read_bytes() == b"previous result"
+    assert leftovers(tmp_path) == []
+    assert sha(src) == before
+
+
+_SLOW_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    import anndata as ad
+
+    marker = Path(sys.argv[1])
+
+    def slow(self, filename, *args, **kwargs):
+        Path(filename).write_bytes(b"\\x89HDF\\r\\n\\x1a\\n" + b"\\0" * 4096)  # partial content
+        marker.write_text("writing")
+        time.sleep(120)
+
+    ad.AnnData.write_h5ad = slow
+    from tamclass.cli import main
+    sys.exit(main(sys.argv[2:]))
+    """
+)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_killed_during_write(tmp_path, sig):
+    """A real process interrupted (SIGINT) or killed (SIGKILL) while writing: the output path never holds
+    a partial file; a previous output stays as it was. SIGINT also removes the temporary file and exits 130."""
+    src = _small_input(tmp_path)
+    before = sha(src)
+    out = tmp_path / "out.h5ad"
+    out.write_bytes(b"previous result")
+    marker = tmp_path / "marker"
+    script = tmp_path / "slow_writer.py"
+    script.write_text(_SLOW_WRITER)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(marker), "-q", "score", str(src), "-o", str(out), "--no-classify",
+         "--signatures", "Macrophage_identity", "Cheng2021_M1"],
+        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the writer never started"
+            time.sleep(0.1)
+        assert out.read_bytes() == b"previous result"  # mid-write: target still the old file
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert out.read_bytes() == b"previous result"
+    assert sha(src) == before
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130, stderr
+        assert "interrupted" in stderr and "Traceback" not in stderr
+        assert leftovers(tmp_path) == []
+    else:
+        # SIGKILL cannot be caught: a hidden temporary file may remain next to the output, never the output itself
+        assert all(name.startswith(".out.h5ad.") for name in leftovers(tmp_path))
+
+
+# -------------------------------------------------------------------------------------- signatures
+def test_signatures_list_show(tmp_path):
+    proc = run_cli("signatures", "list", check_rc=0)
+    for name in ("Cheng2021_M1", "Cheng2021_M2", "Ma2022_IFN_TAM", "Macrophage_identity"):
+        assert name in proc.stdout
+    tsv = run_cli("signatures", "list", "--tsv", check_rc=0).stdout
+    from io import StringIO
+
+    df = pd.read_csv(StringIO(tsv), sep="\t", index_col=0)
+    expected = tc.signatures.available()
+    assert list(df.index) == list(expected.index)
+    assert (df["n_genes"].to_numpy() == expected["n_genes"].to_numpy()).all()
+    cat = run_cli("signatures", "list", "--category", "tam_subset", "--tsv", check_rc=0).stdout
+    assert set(pd.read_csv(StringIO(cat), sep="\t", index_col=0).index) == set(tc.signatures.load("tam_subset"))
+    show = run_cli("signatures", "show", "Cheng2021_M1", check_rc=0).stdout
+    assert "Cheng2021_M1" in show and "CXCL10" in show and "10.1016/j.cell.2021.01.010" in show
+
+
+def test_signatures_export_gmt_roundtrip(tmp_path):
+    gmt = tmp_path / "default.gmt"
+    run_cli("signatures", "export", "-o", gmt, check_rc=0)
+    back = tc.signatures.read_gmt(gmt)
+    lib = tc.signatures.load("default")
+    assert list(back) == list(lib)
+    for name, sig in lib.items():
+        assert set(back[name].up) == set(sig.up) and set(back[name].down) == set(sig.down), name
+    sub = tmp_path / "subset.gmt"
+    run_cli("signatures", "export", "--names", "Cheng2021_M1", "Cheng2021_M2", "-o", sub, check_rc=0)
+    lines = sub.read_text().strip().splitlines()
+    assert [ln.split("\t")[0] for ln in lines] == ["Cheng2021_M1", "Cheng2021_M2"]
+    assert set(lines[0].split("\t")[2:]) == set(lib["Cheng2021_M1"].up)
+    # the exported file is accepted back as --signatures input
+    assert set(tc.signatures.resolve(str(sub))) == {"Cheng2021_M1", "Cheng2021_M2"}
+
+
+# -------------------------------------------------------------------------------------------- meta
+def _dl_by_hand(y, se):
+    """DerSimonian-Laird random-effects pooling (textbook formulas)."""
+    y, v = np.asarray(y, float), np.asarray(se, float) ** 2
+    w = 1 / v
+    mu_fe = np.sum(w * y) / w.sum()
+    q = np.sum(w * (y - mu_fe) ** 2)
+    tau2 = max(0.0, (q - (len(y) - 1)) / (w.sum() - np.sum(w**2) / w.sum()))
+    ws = 1 / (v + tau2)
+    mu = np.sum(ws * y) / ws.sum()
+    return mu, np.sqrt(1 / ws.sum()), tau2
+
+
+def test_meta_log_hr_and_ci(tmp_path):
+    y = np.log([1.8, 1.2, 2.5, 0.9])
+    se = np.array([0.20, 0.15, 0.30, 0.25])
+    table = pd.DataFrame({"study": ["A", "B", "C", "D"], "log_hr": y, "se": se})
+    path = tmp_path / "studies.tsv"
+    table.to_csv(path, sep="\t", index=False)
+    out = tmp_path / "pooled.tsv"
+    png = tmp_path / "forest.png"
+    run_cli("meta", path, "--effect", "log_hr", "--se", "se", "--study", "study", "-o", out, "--plot", png,
+            check_rc=0)
+    res = pd.read_csv(out, sep="\t")
+    assert set(res["row_type"]) == {"study", "pooled"}
+    assert (res["row_type"] == "study").sum() == 4
+    mu, mu_se, tau2 = _dl_by_hand(y, se)
+    api = tc.prognosis.meta_analysis(table, effect="log_hr", se="se", study="study", method="DL")
+    assert api.estimate == pytest.approx(mu, rel=1e-9) and api.tau2 == pytest.approx(tau2, rel=1e-9, abs=1e-12)
+    pooled = res.loc[res["row_type"] == "pooled"].iloc[0]
+    numeric = pd.to_numeric(pooled, errors="coerce").dropna()
+    # the pooled row carries the DL estimate (log scale) or its HR
+    assert np.isclose(numeric.to_numpy(), mu, rtol=1e-6).any() or np.isclose(numeric.to_numpy(), np.exp(mu), rtol=1e-6).any()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # HR + 95% CI input gives the same pooled estimate as log HR + SE (SE = (log U - log L) / 2z)
+    z = 1.959963984540054
+    table2 = pd.DataFrame({"study": table["study"], "HR": np.exp(y), "lo": np.exp(y - z * se), "hi": np.exp(y + z * se)})
+    path2 = tmp_path / "studies_ci.tsv"
+    table2.to_csv(path2, sep="\t", index=False)
+    out2 = tmp_path / "pooled_ci.tsv"
+    run_cli("meta", path2, "--hr", "HR", "--lower", "lo", "--upper", "hi", "--study", "study", "-o", out2, check_rc=0)
+    res2 = pd.read_csv(out2, sep="\t")
+    pooled2 = pd.to_numeric(res2.loc[res2["row_type"] == "pooled"].iloc[0], errors="coerce").dropna().to_numpy()
+    assert np.isclose(pooled2, mu, rtol=1e-6).any() or np.isclose(pooled2, np.exp(mu), rtol=1e-6).any()
+
+
+# ----------------------------------------------------------------------------------- demo and train
+def test_demo_command(tmp_path):
+    out = tmp_path / "demo_scored.h5ad"
+    report = tmp_path / "demo.html"
+    proc = run_cli("demo", "-o", out, "--report", report, check_rc=0)
+    assert "per-sample summary" in proc.stdout and "demo_1" in proc.stdout
+    assert "Traceback" not in proc.stderr
+    a = ad.read_h5ad(out)
+    assert "tamclass_scores" in a.obsm and "tamclass_celltype" in a.obs
+    assert isinstance(a.uns["tamclass"]["samples"], pd.DataFrame)
+    assert "Research use only" in report.read_text(encoding="utf-8")
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_train_then_apply_model(workdir, tmp_path):
+    model = tmp_path / "leiden.tcm"
+    run_cli("train", workdir / "in.h5ad", "--label-key", "leiden", "-o", model, "--epochs", "10", check_rc=0)
+    loaded = tc.Model.load(model)
+    assert sorted(map(str, loaded.classes)) == sorted(ad.read_h5ad(workdir / "in.h5ad").obs["leiden"].astype(str).unique())
+    out = tmp_path / "applied.h5ad"
+    run_cli("score", workdir / "in.h5ad", "-o", out, "--model", model, "--no-classify",
+            "--signatures", "Macrophage_identity", check_rc=0)
+    a = ad.read_h5ad(out)
+    assert "tamclass_label" in a.obs and "tamclass_label_proba" in a.obsm
+    # the CLI applies the model exactly as the API does
+    ref = ad.read_h5ad(workdir / "in.h5ad")
+    tc.tl.score(ref, "Macrophage_identity")
+    tc.tl.gate(ref)
+    tc.tl.classify(ref, loaded)
+    assert (ref.obs["tamclass_label"].astype(str) == a.obs["tamclass_label"].astype(str)).all()
+    # refusing to overwrite the model with itself / unknown label column
+    assert_user_error(run_cli("train", workdir / "in.h5ad", "--label-key", "nope", "-o", tmp_path / "m2.tcm"),
+                      r"'nope' is not a column")

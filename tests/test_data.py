@@ -1,0 +1,129 @@
+"""The input adapter: extract_genes, normalisation detection, chunked/backed streaming."""
+from __future__ import annotations
+
+import tracemalloc
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scanpy as sc
+import scipy.sparse as sp
+
+import tamclass as tc
+from tamclass._data import extract_genes, resolve_matrix
+from tamclass._errors import InputError
+
+
+def _counts(n_cells=300, n_genes=400, seed=0):
+    rng = np.random.default_rng(seed)
+    means = rng.lognormal(-1.0, 1.5, size=n_genes)
+    X = rng.poisson(means[None, :] * rng.uniform(0.5, 2.0, size=(n_cells, 1)))
+    X[:, 0] = 0  # an all-zero gene
+    return ad.AnnData(
+        sp.csr_matrix(X.astype(np.float32)),
+        obs=pd.DataFrame(index=[f"cell{i}" for i in range(n_cells)]),
+        var=pd.DataFrame(index=[f"G{j}" for j in range(n_genes)]),
+    )
+
+
+def test_extract_genes_lognormalises_counts_like_scanpy():
+    adata = _counts()
+    genes = ["G5", "G1", "NOPE", "G300", "G0"]
+    X, found, missing = extract_genes(adata, genes, chunk_size=37)
+    assert found == ["G5", "G1", "G300", "G0"] and missing == ["NOPE"]
+    ref = adata.copy()
+    sc.pp.normalize_total(ref, target_sum=1e4)
+    sc.pp.log1p(ref)
+    expected = ref[:, found].X.toarray()
+    assert X.dtype == np.float32 and X.shape == (adata.n_obs, 4)
+    np.testing.assert_allclose(X, expected, rtol=1e-6, atol=1e-6)
+    assert (adata.X.data == np.round(adata.X.data)).all()  # input not modified
+
+
+def test_extract_genes_keeps_lognormalised_data(pbmc68k):
+    X, found, missing = extract_genes(pbmc68k, ["LYZ", "CD3D", "CD14"])  # .raw by default
+    assert found == ["LYZ", "CD3D"] and missing == ["CD14"]
+    np.testing.assert_array_equal(X, pbmc68k.raw[:, found].X.toarray())
+    X2, _, _ = extract_genes(pbmc68k, ["LYZ"], use_raw=False)
+    np.testing.assert_array_equal(X2[:, 0], pbmc68k[:, "LYZ"].X.ravel())
+    counts = _counts()
+    raw, _, _ = extract_genes(counts, ["G5"], normalize=False)
+    np.testing.assert_array_equal(raw[:, 0], counts[:, "G5"].X.toarray().ravel())
+
+
+def test_extract_genes_backed_and_aliases(tmp_path):
+    adata = _counts()
+    adata.var_names = [*adata.var_names[:-1], "CXCL8"]
+    path = tmp_path / "c.h5ad"
+    adata.write_h5ad(path)
+    mem, found, _ = extract_genes(adata, ["IL8", "G3"])
+    assert found == ["IL8", "G3"]  # old symbol IL8 found as CXCL8
+    backed = ad.read_h5ad(path, backed="r")
+    got, found2, _ = extract_genes(backed, ["IL8", "G3"], chunk_size=50)
+    assert found2 == found
+    np.testing.assert_array_equal(got, mem)
+    backed.file.close()
+
+
+def test_detect_normalization(pbmc68k):
+    counts = _counts()
+    assert tc.pp.detect_normalization(counts) == "counts"
+    assert tc.pp.detect_normalization(pbmc68k) == "log1p"
+    assert tc.pp.detect_normalization(pbmc68k, use_raw=False) == "scaled"
+    cp10k = counts.copy()
+    sc.pp.normalize_total(cp10k, target_sum=1e4)
+    assert tc.pp.detect_normalization(cp10k) == "unknown"
+    sc.pp.log1p(cp10k)
+    assert tc.pp.detect_normalization(cp10k) == "log1p"
+    assert tc.pp.detect_normalization(cp10k.X) == "log1p"
+
+
+def test_resolve_matrix_rules(pbmc68k):
+    src = resolve_matrix(pbmc68k)
+    assert src.where == "raw.X" and src.n_vars == pbmc68k.raw.n_vars
+    src = resolve_matrix(pbmc68k, use_raw=False)
+    assert src.where == "X" and src.kind == "dense"
+    with pytest.raises(InputError, match="choose one"):
+        resolve_matrix(pbmc68k, use_raw=True, layer="x")
+    with pytest.raises(InputError, match="empty"):
+        resolve_matrix(pbmc68k[:, []].copy())
+
+
+def test_chunks_are_canonical_csr():
+    dup = sp.csr_matrix((np.array([1.0, 2.0, 3.0]), np.array([1, 1, 0]), np.array([0, 2, 3])), shape=(2, 3))
+    a = ad.AnnData(dup)
+    chunks = list(resolve_matrix(a).iter_chunks(1))
+    assert [c.shape for _, _, c in chunks] == [(1, 3), (1, 3)]
+    assert chunks[0][2].has_canonical_format and chunks[0][2][0, 1] == 3.0
+    ints = ad.AnnData(np.array([[1, 0], [0, 2]], dtype=np.int64))
+    (_, _, c), = resolve_matrix(ints).iter_chunks()
+    assert c.dtype == np.float64
+
+
+@pytest.mark.slow
+def test_backed_streaming_memory_stays_flat(tmp_path):
+    """Scoring a backed file reads it chunk by chunk: peak Python-heap memory is a fraction of the matrix."""
+    rng = np.random.default_rng(0)
+    n_cells, n_genes, nnz_row = 20_000, 3_000, 300
+    indices = np.sort(rng.random((n_cells, n_genes)).argsort(axis=1)[:, :nnz_row], axis=1).ravel().astype(np.int32)
+    data = rng.integers(1, 5, size=n_cells * nnz_row).astype(np.float32)
+    indptr = np.arange(0, n_cells * nnz_row + 1, nnz_row, dtype=np.int64)
+    X = sp.csr_matrix((np.log1p(data), indices, indptr), shape=(n_cells, n_genes))
+    adata = ad.AnnData(X, obs=pd.DataFrame(index=[f"c{i}" for i in range(n_cells)]),
+                       var=pd.DataFrame(index=[f"G{j}" for j in range(n_genes)]))
+    path = tmp_path / "big.h5ad"
+    adata.write_h5ad(path)
+    matrix_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    ref = adata.copy()
+    sigs = {"a": [f"G{j}" for j in range(0, 60, 2)], "b": [f"G{j}" for j in range(100, 130)]}
+    tc.tl.score(ref, sigs)
+    del adata, X
+    backed = ad.read_h5ad(path, backed="r")
+    tracemalloc.start()
+    tc.tl.score(backed, sigs, chunk_size=1000)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 0.2 * matrix_bytes, (peak, matrix_bytes)
+    np.testing.assert_array_equal(backed.obsm["tamclass_scores"].to_numpy(), ref.obsm["tamclass_scores"].to_numpy())
+    backed.file.close()

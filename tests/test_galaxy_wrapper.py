@@ -1,0 +1,302 @@
+"""Fast checks of the Galaxy wrapper (galaxy/tamclass/) that need no Galaxy.
+
+The real tool tests (the XML ``<tests>`` run by a pip-installed Galaxy) are in ``scripts/galaxy_ci.sh``.
+Here: XML well-formed, tokens consistent with ``tamclass.__version__``, every CLI option a wrapper uses
+exists in ``tamclass <subcommand> --help``, select values are accepted by the CLI / library, test-data
+is small, used and reproducible, and ``planemo lint`` passes when planemo is installed.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+WRAPPER = REPO / "galaxy" / "tamclass"
+TEST_DATA = WRAPPER / "test-data"
+TOOLS = sorted(WRAPPER.glob("tamclass_*.xml"))
+TOOL_IDS = [t.stem for t in TOOLS]
+MAX_TEST_DATA = 1_000_000  # IUC: test data under 1 MB
+
+
+def _tokens() -> dict[str, str]:
+    root = ET.parse(WRAPPER / "macros.xml").getroot()
+    return {t.get("name"): (t.text or "").strip() for t in root.findall("token")}
+
+
+def _command(tool: Path) -> str:
+    return ET.parse(tool).getroot().find("command").text or ""
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from tamclass.cli import main; sys.exit(main())", *args],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+
+
+@lru_cache(maxsize=None)
+def _help(*sub: str) -> str:
+    pytest.importorskip("tamclass.cli", reason="the tamclass CLI (tamclass/cli.py) is not importable")
+    res = _run_cli(*sub, "--help")
+    assert res.returncode == 0, f"tamclass {' '.join(sub)} --help failed: {res.stderr}"
+    return res.stdout
+
+
+def _subcommands(tool: Path) -> list[tuple[str, ...]]:
+    """The tamclass subcommands a tool's <command> calls, e.g. [('score',)] or [('signatures', 'export'), ...]."""
+    cmd = _command(tool)
+    subs = []
+    for m in re.finditer(r"\btamclass\s+([a-z]+)(?:\s+([a-z]+))?", cmd):
+        first, second = m.group(1), m.group(2)
+        subs.append((first, second) if first == "signatures" and second else (first,))
+    return subs
+
+
+def _cli_options(tool: Path) -> set[str]:
+    """Options the wrapper passes: literal --flags in <command> plus argument= / truevalue / falsevalue of params."""
+    cmd = _command(tool)
+    # drop shell/env lines (export FOO=..., mkdir ...) and quoted values
+    body = "\n".join(line for line in cmd.splitlines() if not line.strip().startswith(("export ", "mkdir ", "ln ", "@")))
+    body = re.sub(r"'[^']*'", "''", body)
+    opts = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])", body))
+    root = ET.parse(tool).getroot()
+    for p in root.iter("param"):
+        for attr in ("argument", "truevalue", "falsevalue"):
+            v = p.get(attr) or ""
+            if v.startswith("-"):
+                opts.add(v)
+    return opts
+
+
+def _choices(help_text: str, option: str) -> set[str] | None:
+    m = re.search(re.escape(option) + r"\s+\{([^}]*)\}", help_text)
+    return set(m.group(1).split(",")) if m else None
+
+
+# ----------------------------------------------------------------------------- structure
+
+
+def test_wrapper_files_present():
+    assert (WRAPPER / "macros.xml").is_file()
+    assert (WRAPPER / ".shed.yml").is_file()
+    assert {"tamclass_score", "tamclass_signatures", "tamclass_meta"} <= set(TOOL_IDS)
+
+
+@pytest.mark.parametrize("path", [WRAPPER / "macros.xml", *TOOLS], ids=lambda p: p.name)
+def test_xml_well_formed(path):
+    ET.parse(path)  # raises ParseError if not
+
+
+def test_macros_tokens_match_package_version():
+    import tamclass
+
+    tok = _tokens()
+    assert tok["@TOOL_VERSION@"] == tamclass.__version__, (
+        "galaxy/tamclass/macros.xml @TOOL_VERSION@ must equal tamclass.__version__; "
+        "bump it and reset @VERSION_SUFFIX@ to 0"
+    )
+    assert re.fullmatch(r"\d+", tok["@VERSION_SUFFIX@"])
+    assert re.fullmatch(r"\d{2}\.\d", tok["@PROFILE@"])
+    # PEP 440 local version as IUC requires: <upstream>+galaxy<suffix>
+    from packaging.version import Version
+
+    Version(f"{tok['@TOOL_VERSION@']}+galaxy{tok['@VERSION_SUFFIX@']}")
+
+
+def test_single_requirement_named_tamclass():
+    root = ET.parse(WRAPPER / "macros.xml").getroot()
+    reqs = root.findall(".//requirement")
+    assert len(reqs) == 1, "one <requirement> only, so that BioContainers builds a container automatically"
+    assert reqs[0].get("type") == "package" and reqs[0].text == "tamclass"
+    assert reqs[0].get("version") == "@TOOL_VERSION@"
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=TOOL_IDS)
+def test_tool_header_and_tests(tool):
+    root = ET.parse(tool).getroot()
+    assert root.get("id") == tool.stem and re.fullmatch(r"tamclass_[a-z0-9_]+", root.get("id"))
+    assert root.get("version") == "@TOOL_VERSION@+galaxy@VERSION_SUFFIX@"
+    assert root.get("profile") == "@PROFILE@"
+    macros = [e.get("macro") for e in root.findall("expand")]
+    for needed in ("requirements", "version_command", "stdio", "citations"):
+        assert needed in macros, f"{tool.name} does not expand the {needed!r} macro"
+    tests = root.find("tests").findall("test")
+    assert len(tests) >= 2
+    assert any(t.get("expect_failure") == "true" for t in tests) or tool.stem == "tamclass_signatures"
+    for t in tests:
+        if t.get("expect_failure") != "true":
+            assert t.get("expect_num_outputs"), f"{tool.name}: set expect_num_outputs on every test"
+    # every data/text value single-quoted in the command (IUC rule), CDATA body present
+    assert "'$adata'" in _command(tool) or "adata" not in _command(tool)
+
+
+# ----------------------------------------------------------------------------- test-data
+
+
+def _referenced_test_data() -> set[str]:
+    used = set()
+    for tool in TOOLS:
+        for p in ET.parse(tool).getroot().iter("param"):
+            v = p.get("value") or ""
+            if p.get("ftype") or (TEST_DATA / v).is_file():
+                used.add(v)
+    return used
+
+
+def test_test_data_small_and_used():
+    files = {p.name for p in TEST_DATA.iterdir() if p.is_file()}
+    for name in files:
+        size = (TEST_DATA / name).stat().st_size
+        assert size < MAX_TEST_DATA, f"test-data/{name} is {size} bytes (IUC limit: 1 MB)"
+    used = _referenced_test_data()
+    assert used <= files, f"tests reference missing test-data: {sorted(used - files)}"
+    assert files <= used, f"unused test-data files: {sorted(files - used)}"
+
+
+def test_test_h5ad_sniffs_as_anndata():
+    """Galaxy's Anndata sniffer needs top-level X, obs and var; obs columns are what the tests select."""
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(TEST_DATA / "tam_small.h5ad", "r") as f:
+        assert {"X", "obs", "var"} <= set(f.keys())
+        assert "sample" in f["obs"]
+    import anndata as ad
+
+    a = ad.read_h5ad(TEST_DATA / "tam_small.h5ad")
+    assert 50 <= a.n_obs <= 600 and a.n_vars >= 500
+    assert a.obs["sample"].nunique() >= 2
+    x = a.X.toarray() if hasattr(a.X, "toarray") else a.X
+    assert (x >= 0).all() and x.max() < 15, "X should be log1p(CP10k)"
+
+
+def test_test_data_reproducible(tmp_path):
+    """scripts/make_galaxy_test_data.py rebuilds the committed files (text byte-identical, h5ad same content)."""
+    import anndata as ad
+    import numpy as np
+
+    res = subprocess.run([sys.executable, str(REPO / "scripts" / "make_galaxy_test_data.py"), "--out-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    for name in ("studies.tsv", "custom_signatures.gmt"):
+        assert (tmp_path / name).read_bytes() == (TEST_DATA / name).read_bytes(), name
+    new, old = ad.read_h5ad(tmp_path / "tam_small.h5ad"), ad.read_h5ad(TEST_DATA / "tam_small.h5ad")
+    assert list(new.obs_names) == list(old.obs_names) and list(new.var_names) == list(old.var_names)
+    np.testing.assert_array_equal(new.X.toarray(), old.X.toarray())
+    assert new.obs.equals(old.obs)
+
+
+def test_studies_tsv_consistent():
+    """The generated meta-analysis input: HR = exp(log_hr) and the CI is exp(log_hr -/+ 1.96 se) (hand check)."""
+    import numpy as np
+    import pandas as pd
+
+    df = pd.read_csv(TEST_DATA / "studies.tsv", sep="\t")
+    assert list(df.columns) == ["study", "hr", "lower", "upper", "log_hr", "se"]
+    np.testing.assert_allclose(df["hr"], np.exp(df["log_hr"]), atol=1e-4)
+    np.testing.assert_allclose(df["lower"], np.exp(df["log_hr"] - 1.959964 * df["se"]), atol=2e-4)
+    np.testing.assert_allclose(df["upper"], np.exp(df["log_hr"] + 1.959964 * df["se"]), atol=2e-4)
+
+
+# ----------------------------------------------------------------------------- wrapper <-> CLI
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=TOOL_IDS)
+def test_command_uses_only_existing_cli_options(tool):
+    subs = _subcommands(tool)
+    assert subs, f"{tool.name} does not call the tamclass CLI"
+    helps = "\n".join(_help(*s) for s in subs)
+    known = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])", helps))
+    missing = sorted(_cli_options(tool) - known)
+    assert not missing, f"{tool.name} passes options that `tamclass {' / '.join(map(' '.join, subs))} --help` lacks: {missing}"
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=TOOL_IDS)
+def test_select_values_are_cli_choices(tool):
+    """A select bound to an option with argparse choices only offers values the CLI accepts."""
+    subs = _subcommands(tool)
+    helps = "\n".join(_help(*s) for s in subs)
+    checked = 0
+    for p in ET.parse(tool).getroot().iter("param"):
+        if p.get("type") != "select" or not p.get("argument") or not p.findall("option"):
+            continue
+        choices = _choices(helps, p.get("argument"))
+        if choices is None:
+            continue
+        values = {o.get("value") for o in p.findall("option")}
+        assert values <= choices, f"{tool.name} {p.get('argument')}: {sorted(values - choices)} not in CLI choices {sorted(choices)}"
+        checked += 1
+    if tool.stem == "tamclass_score":
+        assert checked >= 2  # --method and --species
+
+
+@pytest.mark.parametrize("tool", ["tamclass_score", "tamclass_signatures"])
+def test_library_select_values_resolve(tool):
+    """Every set / category name offered in the wrapper is known to the signature library."""
+    import tamclass as tc
+
+    if not hasattr(tc.signatures, "load"):
+        pytest.skip("tc.signatures.load is not available yet")
+    root = ET.parse(WRAPPER / f"{tool}.xml").getroot()
+    selects = [p for p in root.iter("param") if p.get("name") == "names" or p.get("argument") == "--names"]
+    assert selects
+    for value in {o.get("value") for p in selects for o in p.findall("option")}:
+        sigs = tc.signatures.load(value)
+        assert sigs, f"{value!r} resolves to no signature"
+
+
+def test_version_command_matches_tokens():
+    res = _run_cli("--version")
+    if res.returncode != 0 and "tamclass.cli" in res.stderr:
+        pytest.skip("the tamclass CLI is not importable")
+    assert res.returncode == 0
+    assert _tokens()["@TOOL_VERSION@"] in res.stdout + res.stderr
+
+
+@pytest.mark.slow
+def test_score_test_case_keys_exist_in_cli_output(tmp_path):
+    """Run the CLI as the first score test does and check that every has_h5_keys key of that test exists."""
+    h5py = pytest.importorskip("h5py")
+    pytest.importorskip("tamclass.cli", reason="the tamclass CLI is not importable")
+    root = ET.parse(WRAPPER / "tamclass_score.xml").getroot()
+    test = root.find("tests").findall("test")[0]
+    params = {p.get("name"): p.get("value") for p in test.findall("param")}
+    assert params.get("sample_key") == "sample"
+    out = tmp_path / "out.h5ad"
+    res = _run_cli("score", str(TEST_DATA / "tam_small.h5ad"), "-o", str(out), "--sample-key", "sample",
+                   "--table", str(tmp_path / "tables"), "--report", str(tmp_path / "r.html"), "--device", "cpu", "--seed", "0")
+    assert res.returncode == 0, res.stderr
+    keys: set[str] = set()
+    with h5py.File(out, "r") as f:
+        f.visit(keys.add)
+    wanted = {k for a in test.iter("has_h5_keys") for k in a.get("keys").split(",")}
+    assert wanted <= keys, f"keys the Galaxy test asserts but the CLI did not write: {sorted(wanted - keys)}"
+    coll = test.find("output_collection")
+    tables = sorted((tmp_path / "tables").glob("*.tsv"))
+    assert len(tables) == int(coll.get("count")), [t.name for t in tables]
+    html = (tmp_path / "r.html").read_text()
+    assert "Cheng2021_M2" in html
+
+
+# ----------------------------------------------------------------------------- planemo
+
+
+def _planemo() -> str | None:
+    for cand in (os.environ.get("PLANEMO"), str(REPO / ".venv-galaxy-lint" / "bin" / "planemo"), shutil.which("planemo")):
+        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+@pytest.mark.skipif(_planemo() is None, reason="planemo not installed (scripts/galaxy_ci.sh installs it into .venv-galaxy-lint)")
+def test_planemo_lint():
+    res = subprocess.run([_planemo(), "lint", "--fail_level", "warn", "--skip", "BioToolsValid", str(WRAPPER)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]

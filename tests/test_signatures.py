@@ -1,0 +1,282 @@
+"""Public API of tc.signatures: load / available / resolve / match_genes / GMT / show."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tamclass as tc
+from tamclass._errors import SignatureError, TamclassIOError
+from tamclass.signatures import Signature
+
+
+# ----------------------------------------------------------------------------------------- load / available
+def test_load_forms():
+    d = tc.signatures.load()
+    assert list(d)[:4] == ["Macrophage_identity", "Monocyte_classical", "Monocyte_nonclassical", "Dendritic_cell"]
+    assert all(isinstance(s, Signature) and s.species == "human" for s in d.values())
+    one = tc.signatures.load("Cheng2021_M1")
+    assert list(one) == ["Cheng2021_M1"]
+    cat = tc.signatures.load("tam_subset")
+    assert len(cat) == 7 and all(s.category == "tam_subset" for s in cat.values())
+    mixed = tc.signatures.load(["ihc", "Cheng2021_M2", "IHC_CD68"])
+    assert list(mixed) == [*tc.signatures.load("ihc"), "Cheng2021_M2"]                # de-duplicated, in order
+    assert tc.signatures.load("cheng2021_m1").keys() == one.keys()      # unique case-insensitive match
+    assert len(tc.signatures.load("all")) > len(d)
+    mouse = tc.signatures.load("Cheng2021_M1", species="Mouse")
+    assert mouse["Cheng2021_M1"].species == "mouse" and "Cxcl9" in mouse["Cheng2021_M1"].up
+
+
+def test_load_returns_independent_objects():
+    a = tc.signatures.load("Cheng2021_M1")["Cheng2021_M1"]
+    a.meta["scribble"] = 1
+    b = tc.signatures.load("Cheng2021_M1")["Cheng2021_M1"]
+    assert "scribble" not in b.meta
+    assert a == b and hash(a) == hash(b)                                 # frozen, meta not compared
+
+
+def test_load_errors():
+    with pytest.raises(SignatureError, match="Cheng2021_M1"):
+        tc.signatures.load("Cheng2021_M3")                                # suggests close names
+    with pytest.raises(SignatureError, match="tam_subset"):
+        tc.signatures.load("tam_subsets")
+    with pytest.raises(SignatureError, match="species"):
+        tc.signatures.load("default", species="zebrafish")
+    with pytest.raises(SignatureError):
+        tc.signatures.load([])
+    with pytest.raises(SignatureError, match="strings"):
+        tc.signatures.load([1, 2])
+    assert issubclass(SignatureError, ValueError)
+
+
+def test_available():
+    tab = tc.signatures.available()
+    need = {"n_genes", "category", "species", "citation", "doi", "pmid", "grade", "in_default"}
+    assert need <= set(tab.columns)
+    assert tab.index.is_unique and tab.index.name == "name"
+    assert tab.loc["Cheng2021_M1", "species"] == "human,mouse"
+    assert tab.loc["IHC_CCL18", "species"] == "human"
+    assert tab["in_default"].dtype == bool
+    sub = tc.signatures.available(category="ihc")
+    assert set(sub.index) == {"IHC_CD68", "IHC_CD163", "IHC_CD206_MRC1", "IHC_CD204_MSR1", "IHC_CD169_SIGLEC1",
+                              "IHC_CCL18"}
+    mouse = tc.signatures.available(species="mouse")
+    assert "IHC_CCL18" not in mouse.index and (mouse.species == "mouse").all()
+    with pytest.raises(SignatureError, match="category"):
+        tc.signatures.available(category="nope")
+    cit = tc.signatures.citations("default")
+    assert list(cit.index) == list(tc.signatures.load("default")) and cit["grade"].notna().all()
+
+
+def test_show():
+    text = tc.signatures.show("Ma2022_RTM_TAM")
+    for needle in ("Ma2022_RTM_TAM", "10.1016/j.it.2022.04.008", "SELENOP", "SEPP1 -> SELENOP", "MTG1E", "grade B"):
+        assert needle in text
+    signed = tc.signatures.show("CS_polarity_CXCL9_vs_SPP1")
+    assert "down (1): SPP1" in signed
+    mouse = tc.signatures.show("Ma2022_LA_TAM", species="mouse")
+    assert "no mouse orthologue" in mouse and "CCL18" in mouse
+    with pytest.raises(SignatureError, match="category"):
+        tc.signatures.show("tam_subset")
+    with pytest.raises(SignatureError, match="Did you mean"):
+        tc.signatures.show("Macrophage_identiti")
+
+
+# ----------------------------------------------------------------------------------------- resolve
+def test_resolve_library_forms():
+    assert tc.signatures.resolve("default").keys() == tc.signatures.load("default").keys()
+    assert tc.signatures.resolve(None).keys() == tc.signatures.load("default").keys()
+    assert list(tc.signatures.resolve("Cheng2021_M2")) == ["Cheng2021_M2"]
+    assert len(tc.signatures.resolve("tam_axis")) >= 4
+    r = tc.signatures.resolve(["Cheng2021_M1", "Cheng2021_M2", "Cheng2021_M1"])
+    assert list(r) == ["Cheng2021_M1", "Cheng2021_M2"]
+    overlap = tc.signatures.resolve(["default", "Cheng2021_M1"])     # identical duplicates are merged
+    assert len(overlap) == len(tc.signatures.load("default"))
+
+
+def test_resolve_user_forms():
+    r = tc.signatures.resolve({"mine": ["CD68", "CD163+", "SPP1-", " MRC1 ", ""]})
+    assert r["mine"].up == ("CD68", "CD163", "MRC1") and r["mine"].down == ("SPP1",)
+    assert r["mine"].category == "custom" and r["mine"].species == "human"
+    r = tc.signatures.resolve({"pol": {"up": ["CXCL9"], "down": ["SPP1"]}})
+    assert r["pol"].up == ("CXCL9",) and r["pol"].down == ("SPP1",)
+    s1, s2 = Signature("a", ["CD68"]), Signature("b", ["CD14"], ["CD3E"])
+    assert tc.signatures.resolve(s1) == {"a": s1}
+    assert list(tc.signatures.resolve([s1, s2])) == ["a", "b"]
+    renamed = tc.signatures.resolve({"c": s1})["c"]
+    assert renamed.name == "c" and renamed.up == ("CD68",)
+    mixed = tc.signatures.resolve(["IHC_CD68", s2, {"x": ["APOE"]}])
+    assert list(mixed) == ["IHC_CD68", "b", "x"]
+    mouse = tc.signatures.resolve({"m": ["Cd68"]}, species="mouse")
+    assert mouse["m"].species == "mouse"
+
+
+def test_resolve_gmt_path(tmp_path):
+    p = tmp_path / "sets.gmt"
+    p.write_text("setA\tdesc A\tCD68\tCD163\nsetB\tna\tCXCL9+\tSPP1-\n")
+    for arg in (str(p), p, [str(p), "IHC_CD68"]):
+        r = tc.signatures.resolve(arg)
+        assert r["setA"].up == ("CD68", "CD163") and r["setB"].down == ("SPP1",)
+    assert "IHC_CD68" in tc.signatures.resolve([p, "IHC_CD68"])
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({}, "empty"),
+    ([], "empty"),
+    ({"x": []}, "no genes"),
+    ({"x": "CD68"}, "list of gene symbols"),
+    ({"x": {"upp": ["CD68"]}}, "up"),
+    (["CD68", "CD163", "MRC1"], "look like gene symbols"),
+    (42, "cannot interpret"),
+    ([1.5], "cannot interpret"),
+    ("not_a_set_name", "unknown signature"),
+    ("missing_file.gmt", "does not exist"),
+])
+def test_resolve_errors(bad, match):
+    with pytest.raises((SignatureError, TamclassIOError), match=match):
+        tc.signatures.resolve(bad)
+
+
+def test_resolve_conflicting_names():
+    with pytest.raises(SignatureError, match="both named"):
+        tc.signatures.resolve([Signature("a", ["CD68"]), Signature("a", ["CD14"])])
+
+
+# ----------------------------------------------------------------------------------------- match_genes
+def test_match_genes_exact_and_aliases():
+    var = ["SEPP1", "CD68", "CXCL8", "IGJ", "cd163"]
+    found, missing = tc.signatures.match_genes(["SELENOP", "CD68", "IL8", "JCHAIN", "CD163", "XYZ1"], var)
+    assert found == {"SELENOP": "SEPP1", "CD68": "CD68", "IL8": "CXCL8", "JCHAIN": "IGJ"}
+    assert missing == ["CD163", "XYZ1"]                      # human matching is case-sensitive
+    # a variable is never claimed twice; exact matches win
+    found, missing = tc.signatures.match_genes(["SELENOP", "SEPP1"], ["SEPP1"])
+    assert found == {"SEPP1": "SEPP1"} and missing == ["SELENOP"]
+    assert tc.signatures.match_genes([], var) == ({}, [])
+    found, _ = tc.signatures.match_genes(["CD68", "CD68"], pd.Index(["CD68"]))
+    assert found == {"CD68": "CD68"}
+
+
+def test_match_genes_mouse_capitalisation():
+    found, missing = tc.signatures.match_genes(["CD68", "Lyz2", "Selenop", "Nope"], ["Cd68", "Lyz2", "Sepp1"],
+                                               species="mouse")
+    assert found == {"CD68": "Cd68", "Lyz2": "Lyz2", "Selenop": "Sepp1"} and missing == ["Nope"]
+    found, missing = tc.signatures.match_genes(["CD68"], ["Cd68"], species="human")
+    assert found == {} and missing == ["CD68"]
+
+
+def test_match_genes_errors():
+    with pytest.raises(SignatureError, match="species"):
+        tc.signatures.match_genes(["CD68"], ["CD68"], species="rat")
+    with pytest.raises(SignatureError, match="var_names"):
+        tc.signatures.match_genes(["CD68"], "CD68")
+
+
+def test_match_genes_on_hg19_era_data(shared_data):
+    """pbmc3k (10x hg19 reference) carries previous symbols: SEPP1, IL8, IGJ, HIST1H4C."""
+    import anndata as ad
+
+    var = ad.read_h5ad(shared_data("singlecell/pbmc3k_lognorm.h5ad"), backed="r").var_names
+    found, _ = tc.signatures.match_genes(tc.signatures.load("Ma2022_RTM_TAM")["Ma2022_RTM_TAM"].up, var)
+    assert found["SELENOP"] == "SEPP1"
+    found, _ = tc.signatures.match_genes(tc.signatures.load("Ma2022_Angio_TAM")["Ma2022_Angio_TAM"].up, var)
+    assert found["CXCL8"] == "IL8"
+    found, _ = tc.signatures.match_genes(tc.signatures.load("Neg_plasma")["Neg_plasma"].up, var)
+    assert found["JCHAIN"] == "IGJ"
+    found, _ = tc.signatures.match_genes(tc.signatures.load("Ma2022_Prolif_TAM")["Ma2022_Prolif_TAM"].up, var)
+    assert found["H4C3"] == "HIST1H4C"
+
+
+# ----------------------------------------------------------------------------------------- GMT
+def test_gmt_round_trip(tmp_path):
+    sigs = tc.signatures.load("all")
+    p = tc.signatures.write_gmt(sigs, tmp_path / "all.gmt")
+    back = tc.signatures.read_gmt(p)
+    assert list(back) == list(sigs)
+    for name, s in sigs.items():
+        assert back[name].up == s.up and back[name].down == s.down, name
+    line = next(x for x in p.read_text().splitlines() if x.startswith("CS_polarity_CXCL9_vs_SPP1\t"))
+    assert line.split("\t")[2:] == ["CXCL9+", "SPP1-"]
+    assert "doi:10.1126/science.ade2292" in line.split("\t")[1]
+    # gzipped input, mouse species, comments and blank lines
+    gz = tmp_path / "x.gmt.gz"
+    gz.write_bytes(gzip.compress(b"# comment\n\nm1\tdesc\tCd68\tLyz2\n"))
+    m = tc.signatures.read_gmt(gz, species="mouse")
+    assert m["m1"].up == ("Cd68", "Lyz2") and m["m1"].species == "mouse"
+    # write from a library name directly
+    p2 = tc.signatures.write_gmt("ihc", tmp_path / "ihc.gmt")
+    assert len(p2.read_text().splitlines()) == 6
+
+
+@pytest.mark.parametrize("content, match", [
+    ("setA\tdesc\n", "expected 'name<TAB>description"),
+    ("setA desc CD68 CD163\n", "space-separated"),
+    ("\tdesc\tCD68\n", "empty set name"),
+    ("a\td\tCD68\na\td\tCD14\n", "appears twice"),
+    ("a\td\t\t\n", "no genes"),
+    ("# only a comment\n", "no gene sets"),
+])
+def test_gmt_malformed(tmp_path, content, match):
+    p = tmp_path / "bad.gmt"
+    p.write_text(content)
+    with pytest.raises(SignatureError, match=match):
+        tc.signatures.read_gmt(p)
+
+
+def test_gmt_unreadable(tmp_path):
+    with pytest.raises(TamclassIOError, match="does not exist"):
+        tc.signatures.read_gmt(tmp_path / "nope.gmt")
+    p = tmp_path / "bin.gmt"
+    p.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(TamclassIOError, match="UTF-8"):
+        tc.signatures.read_gmt(p)
+
+
+# ----------------------------------------------------------------------------------------- biology sanity
+def _lineage_means(adata, labels, names):
+    """Mean scanpy score_genes score (the peer scorer) per cell type for library sets."""
+    import scanpy as sc
+
+    out = {}
+    a = adata.copy()
+    for n, s in tc.signatures.load(names).items():
+        found, _ = tc.signatures.match_genes(s.up, a.var_names)
+        sc.tl.score_genes(a, list(found.values()), score_name=n, random_state=0)
+        out[n] = a.obs[n].to_numpy()
+    df = pd.DataFrame(out)
+    df["ct"] = np.asarray(labels)
+    return df.groupby("ct", observed=True).mean()
+
+
+def test_identity_sets_separate_pbmc68k(pbmc68k):
+    a = pbmc68k.raw.to_adata()
+    m = _lineage_means(a, pbmc68k.obs["bulk_labels"], ["Monocyte_classical", "Monocyte_nonclassical",
+                                                        "Dendritic_cell", "Macrophage_identity", "Neg_T_cell",
+                                                        "Neg_B_cell", "Neg_NK_cell"])
+    lymph = [c for c in m.index if "T" in c or "B" in c or "NK" in c]
+    for n in ("Monocyte_classical", "Monocyte_nonclassical", "Macrophage_identity"):
+        assert m.loc["CD14+ Monocyte", n] > m.loc[lymph, n].max() + 0.5, n
+    assert m["Dendritic_cell"].idxmax() == "Dendritic"
+    assert m["Neg_B_cell"].idxmax() == "CD19+ B"
+    assert m["Neg_NK_cell"].idxmax() == "CD56+ NK"
+    assert m.loc["CD14+ Monocyte", "Neg_T_cell"] < m.loc[[c for c in m.index if "T" in c], "Neg_T_cell"].min()
+
+
+def test_identity_sets_separate_pbmc3k(shared_data):
+    import anndata as ad
+
+    a = ad.read_h5ad(shared_data("singlecell/pbmc3k_lognorm.h5ad"))
+    m = _lineage_means(a, a.obs["classified"], ["Monocyte_classical", "Monocyte_nonclassical", "Dendritic_cell",
+                                                "Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma"])
+    assert m["Monocyte_classical"].idxmax() == "CD14+ Mono"
+    assert m["Monocyte_nonclassical"].idxmax() == "FCGR3A+ Mono"
+    assert m["Dendritic_cell"].idxmax() == "DC"
+    assert m["Neg_B_cell"].idxmax() == "B"
+    assert m["Neg_NK_cell"].idxmax() == "NK"
+    t = ["Naive CD4 T", "Memory CD4 T", "CD8 T"]
+    mono = ["CD14+ Mono", "FCGR3A+ Mono"]
+    assert m.loc[t, "Neg_T_cell"].min() > m.loc[mono, "Neg_T_cell"].max()
+    for n in ("Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma"):
+        assert m.loc[mono, n].max() < 0, n           # negatives stay below background on monocytes

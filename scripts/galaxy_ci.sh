@@ -26,10 +26,11 @@
 #   GALAXY_PORT      default: a free port
 #   GALAXY_TOOLS     tool XML files to test (default: galaxy/tamclass/tamclass_*.xml)
 #   GALAXY_START_TIMEOUT  seconds to wait for Galaxy to answer (default 600)
+#   TAMCLASS_REPO    the checkout (default: the parent of this script's directory)
 # Everything Galaxy writes goes to the venvs above (git-ignored: .venv*/) and to the work dir; nothing in the repo.
 set -uo pipefail
 
-REPO=$(cd "$(dirname "$0")/.." && pwd)
+REPO=${TAMCLASS_REPO:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$REPO"
 MODE=${GALAXY_CI_MODE:-all}
 LINT_VENV=${LINT_VENV:-$REPO/.venv-galaxy-lint}

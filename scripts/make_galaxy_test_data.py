@@ -25,6 +25,9 @@ Files written (each < 1 MB, the IUC limit for test data):
     GENERATED (not real) per-study hazard ratios with 95% CIs for the meta-analysis tool test:
     8 studies, true log-HR 0.4, between-study SD 0.15, standard errors 0.12-0.35, drawn with
     ``numpy.random.default_rng(20261121)``. Columns: study, hr, lower, upper, log_hr, se.
+``leiden_model.zip``
+    A tamclass model (``tamclass train``, seed 0, CPU) trained on ``tam_small.h5ad``'s ``leiden`` labels, for
+    the "apply a trained model" test of the score tool. Binary and time-stamped: not byte-reproducible.
 ``custom_signatures.gmt``
     Two user-style gene sets in GMT format for the "custom signatures" path of the score tool, copied from
     the library sets ``IHC_CD163`` + ``Macrophage_identity`` (renamed ``my_TAM_core``) and
@@ -201,12 +204,25 @@ def make_gmt(out: Path) -> None:
             fh.write("\t".join([name, "tamclass Galaxy test set", *genes]) + "\n")
 
 
-def build(out_dir: Path) -> list[Path]:
+def make_model(h5ad: Path, out: Path) -> None:
+    """Train a small model on the test cells' leiden labels with the tamclass CLI (seed 0, CPU)."""
+    import subprocess
+
+    cmd = [sys.executable, "-c", "import sys; from tamclass.cli import main; sys.exit(main())",
+           "train", str(h5ad), "--label-key", "leiden", "-o", str(out), "--device", "cpu", "--seed", "0", "-q"]
+    subprocess.run(cmd, check=True)
+    out.chmod(0o644)  # the CLI writes models private (0600); test data is shared
+
+
+def build(out_dir: Path, *, model: bool = True) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [out_dir / "tam_small.h5ad", out_dir / "studies.tsv", out_dir / "custom_signatures.gmt"]
     make_h5ad(files[0])
     make_studies(files[1])
     make_gmt(files[2])
+    if model:
+        files.append(out_dir / "leiden_model.zip")
+        make_model(files[0], files[3])
     for f in files:
         size = f.stat().st_size
         if size >= MAX_BYTES:
@@ -218,18 +234,19 @@ def build(out_dir: Path) -> list[Path]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out-dir", type=Path, default=OUT_DIR)
+    p.add_argument("--no-model", action="store_true", help="do not (re)train leiden_model.zip")
     p.add_argument("--check", action="store_true",
                    help="rebuild into a temp dir and compare the text files with the committed ones")
     a = p.parse_args(argv)
     if a.check:
         with tempfile.TemporaryDirectory() as tmp:
-            files = build(Path(tmp))
+            files = build(Path(tmp), model=False)
             bad = [f.name for f in files if f.suffix != ".h5ad" and not filecmp.cmp(f, a.out_dir / f.name, shallow=False)]
         if bad:
             print(f"differs from committed test-data: {bad}", file=sys.stderr)
             return 1
         return 0
-    build(a.out_dir)
+    build(a.out_dir, model=not a.no_model)
     return 0
 
 

@@ -88,7 +88,7 @@ def _choices(help_text: str, option: str) -> set[str] | None:
 def test_wrapper_files_present():
     assert (WRAPPER / "macros.xml").is_file()
     assert (WRAPPER / ".shed.yml").is_file()
-    assert {"tamclass_score", "tamclass_signatures", "tamclass_meta"} <= set(TOOL_IDS)
+    assert {"tamclass_score", "tamclass_signatures", "tamclass_meta", "tamclass_train"} <= set(TOOL_IDS)
 
 
 @pytest.mark.parametrize("path", [WRAPPER / "macros.xml", *TOOLS], ids=lambda p: p.name)
@@ -182,7 +182,7 @@ def test_test_data_reproducible(tmp_path):
     import anndata as ad
     import numpy as np
 
-    res = subprocess.run([sys.executable, str(REPO / "scripts" / "make_galaxy_test_data.py"), "--out-dir", str(tmp_path)],
+    res = subprocess.run([sys.executable, str(REPO / "scripts" / "make_galaxy_test_data.py"), "--out-dir", str(tmp_path), "--no-model"],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     for name in ("studies.tsv", "custom_signatures.gmt"):

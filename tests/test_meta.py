@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tamclass._errors import SurvivalDataError, TamclassError
 from tamclass.prognosis import meta_analysis
@@ -285,3 +287,41 @@ def test_missing_column_and_method():
 def test_errors_are_tamclass_errors():
     with pytest.raises(TamclassError):
         meta_analysis(effect=[np.inf, 0.1], se=[0.1, 0.1])
+
+
+def test_forest_plot_log_scale_and_kh_summary(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import tamclass as tc
+
+    res = meta_analysis(effect=[0.1, 0.5, 0.3], se=[0.1, 0.2, 0.15], study=["a", "b", "c"], method="DL",
+                        knapp_hartung=True)
+    assert "t" in res.summary.columns and res.distribution == "t(2)"
+    ax = tc.pl.forest(res, show=False, save=tmp_path / "f.png")
+    assert (tmp_path / "f.png").exists()
+    assert [t.get_text() for t in ax.get_yticklabels()][:3] == ["a", "b", "c"]
+    assert ax.get_xscale() == "linear"  # log-effect inputs without exp=True stay on the log scale
+    assert tc.pl.forest(res.to_hr(), show=False).get_xscale() == "log"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.lists(st.tuples(st.floats(-2, 2), st.floats(0.05, 1.0)), min_size=2, max_size=15),
+    shift=st.floats(-1, 1),
+    method=st.sampled_from(["DL", "REML", "PM"]),
+)
+def test_properties(data, shift, method):
+    """Location equivariance, permutation invariance, tau^2 >= 0, RE SE >= FE SE, I2 in [0, 100]."""
+    y = np.array([d[0] for d in data])
+    se = np.array([d[1] for d in data])
+    r = meta_analysis(effect=y, se=se, method=method)
+    fe = meta_analysis(effect=y, se=se, method="FE")
+    assert r.tau2 >= 0 and 0 <= r.I2 <= 100 and 0 <= fe.I2 <= 100
+    assert r.se >= fe.se - 1e-12
+    shifted = meta_analysis(effect=y + shift, se=se, method=method)
+    assert shifted.estimate == pytest.approx(r.estimate + shift, abs=1e-6)
+    assert shifted.tau2 == pytest.approx(r.tau2, abs=1e-6)
+    perm = np.arange(len(y))[::-1]
+    rev = meta_analysis(effect=y[perm], se=se[perm], method=method)
+    assert rev.estimate == pytest.approx(r.estimate, abs=1e-9)

@@ -139,6 +139,21 @@ def test_save_load_roundtrip_identical(tmp_path):
     assert "2 classes x 12 genes" in repr(again) and "M1-like" in repr(again)
 
 
+def test_uncalibrated_model_saves(tmp_path):
+    """calibration_fraction=0: temperature 1, NaN ECE stored as JSON null, still loadable."""
+    from tamclass.classifier._fit import fit_classifier
+    from tamclass.classifier._model import Model
+
+    X, y = _toy()
+    fit = fit_classifier(X, y, 2, hidden=0, epochs=3, calibration_fraction=0, seed=0, device="cpu")
+    assert fit["temperature"] == 1.0 and np.isnan(fit["ece_calibrated"])
+    m = Model(genes=[f"G{i}" for i in range(12)], classes=["a", "b"], weights=fit["weights"], mean=fit["mean"],
+              scale=fit["scale"], metadata={"training": {"ece": fit["ece_calibrated"], "n": np.int64(3)}})
+    again = Model.load(m.save(tmp_path / "u.tamclass"))
+    assert again.metadata["training"]["ece"] is None and again.hidden == 0
+    np.testing.assert_array_equal(m.predict_proba_matrix(X), again.predict_proba_matrix(X))
+
+
 def test_load_never_unpickles(tmp_path, monkeypatch):
     import pickle
 

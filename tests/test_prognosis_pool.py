@@ -12,7 +12,7 @@ pytestmark = pytest.mark.xdist_group("prognosis_pool")
 
 
 @pytest.fixture(scope="module")
-def ali(request):
+def ali():
     from pathlib import Path
     import os
 
@@ -105,3 +105,22 @@ def test_pool_bad_inputs():
     bad.loc[0, "e"] = 5
     with pytest.raises(SurvivalDataError, match="must be 0"):
         pool_cohorts(bad, "t", "e", "x", cohort_key="cohort")
+
+
+def test_pool_dict_of_anndata_uses_obs_and_scores():
+    """Bulk cohorts as AnnData: survival in obs, the feature in obsm['tamclass_scores']."""
+    import anndata as ad
+
+    df = _toy(seed=3)
+    cohorts = {}
+    for name, g in df.groupby("cohort"):
+        a = ad.AnnData(np.zeros((len(g), 1), dtype=np.float32),
+                       obs=g[["t", "e"]].set_axis([f"{name}{i}" for i in range(len(g))]))
+        a.obsm["tamclass_scores"] = pd.DataFrame({"x": g["x"].to_numpy()}, index=a.obs_names)
+        cohorts[name] = a
+    res = pool_cohorts(cohorts, "t", "e", "x", method="PM")
+    ref = pool_cohorts(df, "t", "e", "x", cohort_key="cohort", method="PM")
+    assert res.estimate == pytest.approx(ref.estimate)
+    assert res.cohorts["log_hr"].to_numpy() == pytest.approx(ref.cohorts["log_hr"].to_numpy())
+    # simulated log HR 0.3 per unit of a standard-normal feature
+    assert res.estimate == pytest.approx(0.3, abs=0.2)

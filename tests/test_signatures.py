@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -280,3 +279,38 @@ def test_identity_sets_separate_pbmc3k(shared_data):
     assert m.loc[t, "Neg_T_cell"].min() > m.loc[mono, "Neg_T_cell"].max()
     for n in ("Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma"):
         assert m.loc[mono, n].max() < 0, n           # negatives stay below background on monocytes
+
+
+def test_signature_to_dict_survives_h5ad(tmp_path):
+    import anndata as ad
+
+    sigs = tc.signatures.load(["CS_polarity_CXCL9_vs_SPP1", "Ma2022_LA_TAM"])
+    sigs.update(tc.signatures.resolve({"custom": ["CD68"]}))     # doi/pmid/grade/version are None here
+    a = ad.AnnData(np.zeros((2, 1), dtype=np.float32))
+    a.uns["sigs"] = {n: s.to_dict() for n, s in sigs.items()}
+    a.write_h5ad(tmp_path / "x.h5ad")
+    back = ad.read_h5ad(tmp_path / "x.h5ad").uns["sigs"]
+    for n, s in sigs.items():
+        assert list(back[n]["up"]) == list(s.up) and list(back[n]["down"]) == list(s.down)
+        assert back[n]["citation"] == s.citation and back[n]["doi"] == (s.doi or "")
+    assert back["custom"]["grade"] == ""
+
+
+def test_gmt_round_trip_property(tmp_path_factory):
+    """Any set of symbol-like names (incl. internal '-' as in HLA-A) survives write_gmt -> read_gmt."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    symbol = st.from_regex(r"[A-Za-z][A-Za-z0-9.]{0,6}(-[A-Za-z0-9]{1,3})?", fullmatch=True)
+    genes = st.lists(symbol, min_size=1, max_size=8, unique=True)
+
+    @settings(max_examples=60, deadline=None)
+    @given(up=genes, down=st.lists(symbol, max_size=4, unique=True))
+    def check(up, down):
+        down = [g for g in down if g not in up]
+        sig = Signature("s", up, down)
+        path = tmp_path_factory.mktemp("gmt") / "p.gmt"
+        back = tc.signatures.read_gmt(tc.signatures.write_gmt([sig], path))["s"]
+        assert back.up == tuple(up) and back.down == tuple(down)
+
+    check()

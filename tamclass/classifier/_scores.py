@@ -25,8 +25,9 @@ def _recorded_method(adata, key: str):
     return None
 
 
-def reusable_scores(adata, key: str, names) -> pd.DataFrame | None:
-    """The stored rank scores for ``names`` if ``obsm[f"{key}_scores"]`` has them all, else None."""
+def reusable_scores(adata, key: str, names, optional=()) -> pd.DataFrame | None:
+    """The stored rank scores for ``names`` (plus those of ``optional`` that are stored) if
+    ``obsm[f"{key}_scores"]`` has all of ``names``, else None."""
     frame = adata.obsm.get(f"{key}_scores") if f"{key}_scores" in adata.obsm else None
     if not isinstance(frame, pd.DataFrame) or not set(names) <= set(map(str, frame.columns)):
         return None
@@ -34,7 +35,8 @@ def reusable_scores(adata, key: str, names) -> pd.DataFrame | None:
     if method not in (None, "rank"):
         logger.info(f"obsm['{key}_scores'] was computed with method={method!r}; re-scoring with the rank method")
         return None
-    return frame.loc[:, list(names)].astype(np.float64)
+    cols = set(map(str, frame.columns))
+    return frame.loc[:, list(names) + [n for n in optional if n in cols]].astype(np.float64)
 
 
 def compute_scores(
@@ -50,20 +52,28 @@ def compute_scores(
     random_state: int = 0,
     progress=None,
     reuse: bool = True,
-    min_genes: int = 2,
+    min_genes: int = 1,
+    optional=(),
 ) -> tuple[pd.DataFrame, str]:
-    """Rank scores (cells x names) for the cells in ``mask`` (all when None) and where they came from."""
+    """Rank scores (cells x names) for the cells in ``mask`` (all when None) and where they came from.
+
+    ``optional`` sets are computed when scoring internally, and taken from stored scores only if there
+    (stored scores lacking them are still reused)."""
     import tamclass as tc
 
-    names = list(names)
+    optional = [n for n in optional if n not in names]
     if reuse:
-        frame = reusable_scores(adata, key, names)
+        frame = reusable_scores(adata, key, list(names), optional)
         if frame is not None:
             if mask is not None:
                 frame = frame.loc[np.asarray(mask, dtype=bool)]
             return frame, f"obsm['{key}_scores']"
+    names = list(names) + list(optional)
     sigs = tc.signatures.load(names, species=species)
-    present = genes_present(adata, sigs, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species)
+    present, found = genes_present(adata, sigs, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
+                                   species=species)
+    # absent genes stay in the sets: UCell ranks them last, which shrinks the scores of poorly covered
+    # sets (a conservative call; restricting sets to present genes made 2-gene sets noisy on Hao 2021)
     scorable = {n: s for n, s in sigs.items() if present[n] >= min_genes}
     if not scorable:
         frame = pd.DataFrame(np.nan, index=pd.Index(adata.obs_names), columns=names)
@@ -95,14 +105,14 @@ def compute_scores(
     return frame.loc[:, names].astype(np.float64), "computed internally (rank method)"
 
 
-def genes_present(adata, sigs, *, layer=None, use_raw=None, gene_symbols=None, species="human") -> dict[str, int]:
+def genes_present(adata, sigs, *, layer=None, use_raw=None, gene_symbols=None, species="human") -> tuple[dict[str, int], dict]:
     """Number of each signature's genes found in the matrix that will be scored (aliases included)."""
     from .._data import map_genes, resolve_matrix
 
     source = resolve_matrix(adata, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols)
     all_genes = list(dict.fromkeys(g for s in sigs.values() for g in s.genes))
     found, _ = map_genes(all_genes, source, species=species)
-    return {n: sum(g in found for g in dict.fromkeys(s.genes)) for n, s in sigs.items()}
+    return {n: sum(g in found for g in dict.fromkeys(s.genes)) for n, s in sigs.items()}, found
 
 
 def shallow(adata, *, mask=None, layer=None):

@@ -37,11 +37,30 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _jsonable(obj):
+    """Plain JSON types; NaN/inf become null (strict JSON), numpy scalars/arrays become Python ones."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer, int)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        return float(obj) if np.isfinite(obj) else None
+    if obj is None or isinstance(obj, str):
+        return obj
+    return str(obj)
+
+
 def write_container(path, meta: dict, weights: dict[str, np.ndarray]) -> Path:
     from safetensors.numpy import save as st_save
 
     path = Path(path)
-    meta = {"magic": MAGIC, "format_version": FORMAT_VERSION, **meta}
+    meta = _jsonable({"magic": MAGIC, "format_version": FORMAT_VERSION, **meta})
     blobs = {
         "model.json": json.dumps(meta, indent=1, sort_keys=True, allow_nan=False).encode("utf-8"),
         "weights.safetensors": st_save({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}),

@@ -10,6 +10,7 @@ _EXPORTS = {
     "km": "._survival",
     "meta_analysis": "._meta",
     "pool_cohorts": "._pool",
+    "link": "._evidence",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)

@@ -27,7 +27,8 @@ def _load() -> pd.DataFrame:
         df[f"{c}_text"] = df[c]  # as printed in the source (keeps trailing zeros)
     for c in _NUMERIC:
         df[c] = pd.to_numeric(df[c])
-    df[["n_studies", "n_patients"]] = df[["n_studies", "n_patients"]].astype(int)
+    # nullable integers: an empty cell means "not reported", never 0
+    df[["n_studies", "n_patients"]] = df[["n_studies", "n_patients"]].astype("Int64")
     return df.set_index("id")
 
 
@@ -59,7 +60,7 @@ def evidence(feature: str | None = None, *, outcome: str | None = None, cancer_t
     DataFrame
         Indexed by row id; columns ``marker, exposure, feature`` (``;``-separated tamclass features),
         ``outcome, measure`` (HR or RR), ``hr`` (the pooled effect, HR or RR as ``measure`` says),
-        ``ci_lower, ci_upper, n_studies, n_patients`` (0 = not reported), ``subgroup, cancer_type,
+        ``ci_lower, ci_upper, n_studies, n_patients`` (<NA> = not reported), ``subgroup, cancer_type,
         short_citation, citation, doi, pmid, notes``. ``df.attrs["note"]`` carries the research-use note.
 
     Examples
@@ -91,9 +92,9 @@ def _fmt_int(n: int) -> str:
 def sentence(row: pd.Series) -> str:
     """One descriptive, cited sentence for an evidence row."""
     n = []
-    if row["n_studies"] > 0:
+    if pd.notna(row["n_studies"]):
         n.append(f"{_fmt_int(int(row['n_studies']))} studies")
-    if row["n_patients"] > 0:
+    if pd.notna(row["n_patients"]):
         n.append(f"{_fmt_int(int(row['n_patients']))} patients")
     where = f"In {row['short_citation']}" + (f" ({', '.join(n)})" if n else "")
     hr, lo, hi = float(row["hr"]), float(row["ci_lower"]), float(row["ci_upper"])

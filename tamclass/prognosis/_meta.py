@@ -450,7 +450,8 @@ def meta_analysis(
     subgroup
         Column: pool each subgroup separately (``result.subgroups``) and test for subgroup
         differences (``result.subgroup_test``: Cochran's Q between the subgroup estimates, df = G - 1,
-        the "test for subgroup differences" of RevMan / meta's ``byvar``).
+        the "test for subgroup differences" of RevMan / meta's ``byvar``). Each subgroup gets its own
+        tau^2; a subgroup with a single study is reported as that study (fixed effect of one).
 
     Returns
     -------

@@ -13,7 +13,7 @@ import pandas as pd
 from .._errors import SurvivalDataError, TamclassWarning
 from .._settings import logger
 from ._meta import RESEARCH_NOTE, MetaResult, _normalise_method, meta_analysis
-from ._survival import _fit_cph
+from ._survival import _coef_row, _fit_cph
 from ._table import _as_list, as_table, survival_frame, zscore
 
 
@@ -149,10 +149,9 @@ def pool_cohorts(
             row["reason"] = str(exc)
             rows.append(row)
             continue
-        s = cph.summary.loc[feature]
-        row.update(log_hr=float(s["coef"]), se=float(s["se(coef)"]), hr=float(s["exp(coef)"]),
-                   ci_lower=float(s["exp(coef) lower 95%"]), ci_upper=float(s["exp(coef) upper 95%"]),
-                   p=float(s["p"]), included=True, reason="")
+        c = _coef_row(cph, feature)
+        c.pop("z")
+        row.update(**c, included=True, reason="")
         rows.append(row)
     table = pd.DataFrame(rows).set_index("cohort")
     skipped = table.loc[~table["included"]]

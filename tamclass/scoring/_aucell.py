@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from .._errors import InputError
 from ._kernels import aucell_accumulate
-from ._sets import IndexedSet, union_plan
+from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["AUCellPlan", "prepare", "kernel", "default_n_up", "tie_positions"]
 
@@ -35,6 +35,7 @@ class AUCellPlan:
     n_up: int
     n_vars: int
     n_sets: int
+    Pc: tuple = ()
 
 
 def default_n_up(n_vars: int, n_up: float | None = None) -> int:
@@ -73,7 +74,7 @@ def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, n_up: float | No
     col_to_union, union_cols, P = union_plan(parts, n_vars)
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
     seed = 0 if random_state is None else random_state
-    return AUCellPlan(col_to_union, union_cols, tie_positions(n_vars, seed), P, max_auc(sizes, n_up), n_up, n_vars, len(sets))
+    return AUCellPlan(col_to_union, union_cols, tie_positions(n_vars, seed), P, max_auc(sizes, n_up), n_up, n_vars, len(sets), csr_parts(P))
 
 
 def kernel(chunk: sp.csr_matrix, plan: AUCellPlan) -> np.ndarray:
@@ -81,7 +82,7 @@ def kernel(chunk: sp.csr_matrix, plan: AUCellPlan) -> np.ndarray:
     acc = np.zeros((chunk.shape[0], plan.P.shape[1]), dtype=np.float64)
     if plan.P.shape[0]:
         aucell_accumulate(
-            chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, plan.union_cols, plan.pos, plan.P,
+            chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, plan.union_cols, plan.pos, *plan.Pc,
             plan.n_up, plan.n_vars, acc,
         )
     auc = np.divide(acc, plan.max_auc, out=np.zeros_like(acc), where=plan.max_auc > 0)

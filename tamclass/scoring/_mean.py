@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from .._errors import InputError
 from ._kernels import linear_accumulate
-from ._sets import IndexedSet, union_plan
+from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["MeanPlan", "prepare", "kernel"]
 
@@ -25,6 +25,7 @@ class MeanPlan:
     P: np.ndarray
     offset: np.ndarray
     n_sets: int
+    Pc: tuple = ()
 
 
 def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, **_) -> MeanPlan:
@@ -48,13 +49,13 @@ def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, **_) -> MeanPlan
         parts.append(np.concatenate(cols) if cols else np.zeros(0, np.int64))
         weights.append(np.concatenate(vals) if vals else np.zeros(0))
     col_to_union, _, P = union_plan(parts, n_vars, weights)
-    return MeanPlan(col_to_union, P, offset, len(sets))
+    return MeanPlan(col_to_union, P, offset, len(sets), csr_parts(P))
 
 
 def kernel(chunk: sp.csr_matrix, plan: MeanPlan) -> np.ndarray:
     """Mean z-scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
     out = np.zeros((chunk.shape[0], plan.n_sets), dtype=np.float64)
     if plan.P.shape[0]:
-        linear_accumulate(chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, plan.P, out)
+        linear_accumulate(chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, *plan.Pc, out)
     out += plan.offset
     return out

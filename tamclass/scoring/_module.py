@@ -20,7 +20,7 @@ from scipy.stats import rankdata
 
 from .._errors import InputError
 from ._kernels import linear_accumulate
-from ._sets import IndexedSet, union_plan
+from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["ModulePlan", "prepare", "kernel", "control_genes"]
 
@@ -31,6 +31,7 @@ class ModulePlan:
     P: np.ndarray  # n_union x n_sets weights
     n_controls: tuple  # per set: (n_ctrl_up, n_ctrl_down)
     n_sets: int
+    Pc: tuple = ()
 
 
 def _rng(random_state, name: str, part: int):
@@ -98,12 +99,12 @@ def prepare(
         weights.append(np.concatenate(w_set_vals) if w_set_vals else np.zeros(0))
         n_controls.append(tuple(counts))
     col_to_union, _, P = union_plan(parts, n_vars, weights)
-    return ModulePlan(col_to_union, P, tuple(n_controls), len(sets))
+    return ModulePlan(col_to_union, P, tuple(n_controls), len(sets), csr_parts(P))
 
 
 def kernel(chunk: sp.csr_matrix, plan: ModulePlan) -> np.ndarray:
     """Module scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
     out = np.zeros((chunk.shape[0], plan.n_sets), dtype=np.float64)
     if plan.P.shape[0]:
-        linear_accumulate(chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, plan.P, out)
+        linear_accumulate(chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, *plan.Pc, out)
     return out

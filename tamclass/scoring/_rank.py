@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from .._errors import InputError
 from ._kernels import ucell_accumulate
-from ._sets import IndexedSet, union_plan
+from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["RankPlan", "prepare", "kernel"]
 
@@ -29,6 +29,7 @@ class RankPlan:
     max_rank: int
     w_neg: float
     n_sets: int
+    Pc: tuple = ()
 
 
 def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, max_rank: int = 1500, w_neg: float = 1.0, **_) -> RankPlan:
@@ -40,7 +41,7 @@ def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, max_rank: int = 
         [len(s.up) + s.n_up_missing for s in sets] + [len(s.down) + s.n_down_missing for s in sets], dtype=np.float64
     )
     col_to_union, _, P = union_plan(parts, n_vars)
-    return RankPlan(col_to_union, P, lengths, int(max_rank), float(w_neg), len(sets))
+    return RankPlan(col_to_union, P, lengths, int(max_rank), float(w_neg), len(sets), csr_parts(P))
 
 
 def u_statistic(rank_sum: np.ndarray, lengths: np.ndarray, max_rank: int) -> np.ndarray:
@@ -59,7 +60,7 @@ def kernel(chunk: sp.csr_matrix, plan: RankPlan) -> np.ndarray:
     """UCell scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
     acc = np.zeros((chunk.shape[0], plan.P.shape[1]), dtype=np.float64)
     if plan.P.shape[0]:
-        ucell_accumulate(chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, plan.P, plan.max_rank, acc)
+        ucell_accumulate(chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, *plan.Pc, plan.max_rank, acc)
     rank_sum = acc + plan.lengths * plan.max_rank
     u = u_statistic(rank_sum, plan.lengths, plan.max_rank)
     k = plan.n_sets

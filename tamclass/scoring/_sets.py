@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["IndexedSet", "union_plan"]
+__all__ = ["IndexedSet", "union_plan", "csr_parts"]
 
 
 @dataclass(frozen=True)
@@ -55,3 +55,12 @@ def union_plan(parts: list[np.ndarray], n_vars: int, weights: list[np.ndarray] |
             w = np.ones(len(p)) if weights is None else np.asarray(weights[j], dtype=np.float64)
             np.add.at(P[:, j], col_to_union[p], w)
     return col_to_union, cols, P
+
+
+def csr_parts(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``P`` (n_union x n_parts) as CSR arrays ``(ptr, part_index, weight)``: most union genes belong to
+    one or two sets, so the kernels loop over those only."""
+    import scipy.sparse as sp
+
+    m = sp.csr_matrix(P)
+    return m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data.astype(np.float64)

@@ -123,7 +123,7 @@ def _as_lookup(var_names):
     if isinstance(var_names, str):
         raise SignatureError("var_names must be a list/Index of gene names, not a single string")
     try:
-        return {str(v) for v in var_names}
+        return set(var_names)  # numpy str_ hashes like str; non-str names simply never match
     except TypeError as err:
         raise SignatureError(
             f"var_names must be an iterable of gene names, got {type(var_names).__name__}; pass adata.var_names"
@@ -147,6 +147,9 @@ def match_genes(genes, var_names, species: str = "human") -> tuple[dict[str, str
         The data's gene names (``adata.var_names`` or a list).
     species
         ``"human"`` or ``"mouse"``: which alias table to use.
+
+    Pass ``adata.var_names`` itself (a :class:`pandas.Index`, whose hash table pandas caches) rather than a
+    list when matching many sets against the same data: a list is turned into a set on every call.
 
     Returns
     -------

@@ -54,3 +54,15 @@ class Signature:
     def with_genes(self, up, down=()) -> "Signature":
         """A copy with other gene lists (e.g. after mapping to the data's symbols)."""
         return replace(self, up=tuple(up), down=tuple(down))
+
+    def to_dict(self) -> dict:
+        """Provenance as a plain dict that survives ``adata.write_h5ad`` (no ``None``; lists of str).
+
+        ``meta`` is not included (it may hold nested, non-h5ad-safe values); missing ``doi``/``pmid``/
+        ``grade``/``version`` become ``""``.
+        """
+        return {
+            "name": self.name, "up": list(self.up), "down": list(self.down), "category": self.category,
+            "species": self.species, "citation": self.citation or "", "doi": self.doi or "", "pmid": self.pmid or "",
+            "grade": self.grade or "", "version": self.version or "", "notes": self.notes or "",
+        }

@@ -224,10 +224,11 @@ def classify(
         logger.warning(f"obs[{mac_key!r}] not found: running tc.tl.gate(adata, key_added={key_added!r}) first")
         tc.tl.gate(adata, groupby=groupby, key_added=key_added, layer=layer, use_raw=use_raw,
                    gene_symbols=gene_symbols, species=species, random_state=random_state, progress=progress)
-    try:
-        mask = np.asarray(adata.obs[mac_key].to_numpy(), dtype=bool)
-    except (TypeError, ValueError):
-        raise InputError(f"obs[{mac_key!r}] must be boolean (True for macrophages).") from None
+    col = adata.obs[mac_key]
+    if col.isna().any() or not set(pd.unique(col.astype(object))) <= {True, False, 0, 1}:
+        raise InputError(f"obs[{mac_key!r}] must be boolean (True for macrophages, no missing values); "
+                         "run tc.tl.gate or set it to a bool column.")
+    mask = np.asarray(col.astype(bool).to_numpy(), dtype=bool)
     if model is None:
         written_obs = [K[k] for k in ("state", "state_confidence", "subset", "subset_confidence", "polarization")]
         written_obsm = [K["state_proba"], K["subset_proba"]]
@@ -336,6 +337,10 @@ def _classify_seeded(adata, mask, *, key, device, random_state, seed_quantile, s
     from ..classifier._scores import compute_scores
     from ..classifier._seeds import state_seeds, subset_seeds
 
+    import time
+
+    t0 = time.perf_counter()
+    timings = {}
     avail = set(tc.signatures.available().index)
     need = [s for s in (*STATE_SETS, *SUBSET_SETS) if s not in avail]
     if need:
@@ -343,6 +348,8 @@ def _classify_seeded(adata, mask, *, key, device, random_state, seed_quantile, s
     scores, source = compute_scores(adata, [*STATE_SETS, *SUBSET_SETS], key=key, mask=mask, layer=layer,
                                     use_raw=use_raw, gene_symbols=gene_symbols, species=species,
                                     random_state=random_state, progress=progress)
+    timings["scores"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     sigs = tc.signatures.load([*STATE_SETS, *SUBSET_SETS], species=species)
     panel = []
     for s in sigs.values():
@@ -354,6 +361,7 @@ def _classify_seeded(adata, mask, *, key, device, random_state, seed_quantile, s
     if len(found) < 2:
         raise InputError(f"only {len(found)} of the {len(panel)} polarization/subset panel genes are in the data; "
                          "check gene symbols (gene_symbols=) and species.")
+    timings["extract_panel"] = time.perf_counter() - t0
     S = scores.to_numpy(dtype=np.float64)
     common = dict(hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size, max_seeds_per_class=max_seeds_per_class,
                   min_seeds_per_class=min_seeds_per_class, calibration_fraction=calibration_fraction,
@@ -363,6 +371,7 @@ def _classify_seeded(adata, mask, *, key, device, random_state, seed_quantile, s
              "min_seeds_per_class": int(min_seeds_per_class), "max_seeds_per_class": int(max_seeds_per_class),
              "state_sets": list(STATE_SETS), "subset_sets": list(SUBSET_SETS)}
     # state
+    t0 = time.perf_counter()
     st = np.nan_to_num(S[:, :2], nan=0.0)
     y_state = state_seeds(st[:, 0], st[:, 1], quantile=seed_quantile)
     m_state, inf_state = _train_from_seeds(X, y_state, list(STATE_CLASSES), kind="state", **common)
@@ -372,6 +381,8 @@ def _classify_seeded(adata, mask, *, key, device, random_state, seed_quantile, s
     else:
         warnings.warn(f"M1/M2 state not classified: {inf_state['status']}. States are written as 'unassigned'.",
                       TamclassWarning, stacklevel=3)
+    timings["state_model"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     # subsets
     ok = np.isfinite(S[:, 2:]).any(axis=0)
     sub_cols = [j for j in range(len(SUBSET_SETS)) if ok[j]]
@@ -385,6 +396,8 @@ def _classify_seeded(adata, mask, *, key, device, random_state, seed_quantile, s
     else:
         warnings.warn(f"TAM subsets not classified: {inf_sub['status']}. Subsets are written as 'unassigned'.",
                       TamclassWarning, stacklevel=3)
+    timings["subset_model"] = time.perf_counter() - t0
+    extra["timings_s"] = {k: float(v) for k, v in timings.items()}
     extra["state_model"] = inf_state
     extra["subset_model"] = inf_sub
     return state_p, subset_p, list(STATE_CLASSES), subset_classes, extra

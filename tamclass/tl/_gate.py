@@ -13,6 +13,9 @@ IDENTITY_SETS = ("Macrophage_identity", "Monocyte_classical", "Monocyte_nonclass
 #: (e.g. Neg_neutrophil, Neg_mast) is added
 NEGATIVE_SETS = ("Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma", "Neg_epithelial", "Neg_fibroblast",
                  "Neg_endothelial")
+#: extra negatives (platelets / red cells: contaminants, monocyte-platelet complexes). Always used when
+#: the gate scores internally; taken from stored scores only when they are there.
+OPTIONAL_NEGATIVE_SETS = ("Combes2021_Platelet", "Combes2021_RBC")
 
 
 def negative_sets(table) -> list[str]:
@@ -72,7 +75,9 @@ def gate(
     Cells are scored with the rank (UCell) method on the identity sets ``Macrophage_identity``,
     ``Monocyte_classical``, ``Monocyte_nonclassical``, ``Dendritic_cell`` and the negative-lineage sets
     ``Neg_T_cell``, ``Neg_B_cell``, ``Neg_NK_cell``, ``Neg_plasma``, ``Neg_epithelial``, ``Neg_fibroblast``,
-    ``Neg_endothelial`` and any other default negative-lineage set (Neg_neutrophil, Neg_mast) (scores already in ``obsm[f"{key_added}_scores"]`` from the rank method are reused;
+    ``Neg_endothelial`` and any other default negative-lineage set (Neg_neutrophil, Neg_mast), plus the platelet
+    and red-cell sets ``Combes2021_Platelet`` and ``Combes2021_RBC`` (contaminants, monocyte-platelet complexes;
+    used when the gate scores internally, and from stored scores only if present) (scores already in ``obsm[f"{key_added}_scores"]`` from the rank method are reused;
     otherwise they are computed internally and *not* written). Then, per cell (scGate-style positive /
     negative gating, Andreatta et al. 2022):
 
@@ -144,16 +149,17 @@ def gate(
     missing_id = [s for s in IDENTITY_SETS if s not in table.index]
     if missing_id:
         raise InputError(f"the signature library lacks the identity sets {missing_id}; reinstall tamclass.")
-    neg_sets = negative_sets(table)
-    names = list(IDENTITY_SETS) + neg_sets
+    names = list(IDENTITY_SETS) + negative_sets(table)
+    optional = [n for n in OPTIONAL_NEGATIVE_SETS if n in table.index]
     scores, source = compute_scores(
         adata, names, key=key_added, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species,
-        random_state=random_state, progress=progress,
+        random_state=random_state, progress=progress, optional=optional,
     )
+    neg_sets = [str(c) for c in scores.columns[4:]]
     S = scores.to_numpy(dtype=np.float64)
     mac, mono_c, mono_nc, dc = (S[:, i] for i in range(4))
     mono = np.fmax(mono_c, mono_nc)
-    neg = np.nanmax(S[:, 4:], axis=1) if neg_sets and np.isfinite(S[:, 4:]).any() else np.zeros(adata.n_obs)
+    neg = np.fmax.reduce(S[:, 4:], axis=1) if neg_sets else np.zeros(adata.n_obs)
     if not np.isfinite(S[:, :4]).any():
         raise InputError("none of the identity signatures could be scored (too few of their genes in the data); "
                          "check that var_names are gene symbols (or pass gene_symbols=) and species.")

@@ -463,6 +463,7 @@ H2M_OVERRIDE = {
 M2H_OVERRIDE = {
     "Lyz2": (["LYZ"], "convention: mouse Lyz2 -> human LYZ"),
     "Fcgr4": (["FCGR3A"], "convention: mouse Fcgr4 -> human FCGR3A"),
+    "Malat1": (["MALAT1"], "lncRNA without a BioMart orthology call; the human locus has the same name"),
 }
 HCOP_MIN_SUPPORT = 5
 MAX_ONE2MANY = 3

@@ -127,10 +127,20 @@ class MatrixSource:
     def _read_rows(self, start: int, stop: int):
         X = self.X
         if self.kind == "dask":
-            block = X[start:stop].compute()
-        else:
-            block = X[start:stop]
-        return block
+            return X[start:stop].compute()
+        if self.kind == "csr" and self._canonical():
+            # zero-copy row view of an in-memory CSR matrix (kernels only read it)
+            a, b = X.indptr[start], X.indptr[stop]
+            return sp.csr_matrix(
+                (X.data[a:b], X.indices[a:b], X.indptr[start : stop + 1] - a), shape=(stop - start, X.shape[1]), copy=False
+            )
+        return X[start:stop]
+
+    def _canonical(self) -> bool:
+        if not hasattr(self, "_is_canonical"):
+            X = self.X
+            self._is_canonical = bool(X.has_canonical_format) and X.dtype.kind == "f" and X.dtype.itemsize in (4, 8)
+        return self._is_canonical
 
     def iter_chunks(
         self,
@@ -297,6 +307,8 @@ def resolve_matrix(
             )
         col = var[gene_symbols]
         names = pd.Index(["" if pd.isna(v) else str(v) for v in col])
+    elif var_index.dtype == object or pd.api.types.is_string_dtype(var_index.dtype):
+        names = var_index
     else:
         names = pd.Index([str(v) for v in var_index])
     return MatrixSource(

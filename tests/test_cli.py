@@ -25,8 +25,6 @@ import pytest
 import tamclass as tc
 from tamclass.datasets._demo import DEMO_PATH
 
-pytestmark = pytest.mark.xdist_group("cli")
-
 ENV = {**os.environ, "MPLBACKEND": "Agg", "TAMCLASS_PROGRESS": "0", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 
 
@@ -48,6 +46,23 @@ def leftovers(directory) -> list[str]:
     return sorted(p.name for p in Path(directory).rglob("*.tmp"))
 
 
+def run_main(capsys, *args):
+    """Run tamclass.cli.main in this process; returns (exit code, stdout, stderr)."""
+    from tamclass import _settings
+    from tamclass.cli import main
+
+    level = _settings.logger.level
+    capsys.readouterr()
+    try:
+        rc = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse usage errors
+        rc = exc.code
+    finally:
+        _settings.logger.setLevel(level)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
 def assert_user_error(proc, pattern: str):
     assert proc.returncode == 2, f"rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
@@ -57,23 +72,33 @@ def assert_user_error(proc, pattern: str):
     assert re.search(pattern, proc.stderr), proc.stderr
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("cli")
-    shutil.copyfile(DEMO_PATH, d / "in.h5ad")
-    return d
+@pytest.fixture
+def workdir(tmp_path):
+    shutil.copyfile(DEMO_PATH, tmp_path / "in.h5ad")
+    return tmp_path
 
 
-@pytest.fixture(scope="module")
-def scored(workdir):
-    """One full CLI run shared by several tests."""
-    src = workdir / "in.h5ad"
-    before = sha(src)
-    proc = run_cli(
-        "score", src, "-o", workdir / "out.h5ad", "--sample-key", "sample", "--groupby", "leiden",
-        "--table", workdir / "tables", "--report", workdir / "report.html", "--seed", "0", check_rc=0,
-    )
-    return {"src": src, "before": before, "out": workdir / "out.h5ad", "proc": proc, "dir": workdir}
+def _api_reference(src, *, classify=True):
+    """What the Python API gives on the same file (the CLI must give the same)."""
+    adata = ad.read_h5ad(src)
+    tc.tl.score(adata, "default", random_state=0)
+    tc.tl.gate(adata)
+    if classify:
+        tc.tl.classify(adata, random_state=0)
+    return adata
+
+
+def _assert_same_results(out, ref, *, classify=True):
+    pd.testing.assert_frame_equal(out.obsm["tamclass_scores"], ref.obsm["tamclass_scores"], check_exact=False,
+                                  rtol=1e-6)
+    cols = ["tamclass_celltype", "tamclass_is_macrophage"]
+    if classify:
+        cols += ["tamclass_state", "tamclass_subset"]
+    for col in cols:
+        assert (out.obs[col].astype(str) == ref.obs[col].astype(str)).all(), col
+    if classify:
+        np.testing.assert_allclose(out.obs["tamclass_polarization"].to_numpy(dtype=float),
+                                   ref.obs["tamclass_polarization"].to_numpy(dtype=float), equal_nan=True, rtol=1e-6)
 
 
 # --------------------------------------------------------------------------------------- basics
@@ -89,51 +114,51 @@ def test_version_and_help():
         assert sub in run_cli("--help", check_rc=0).stdout
 
 
-def test_no_subcommand_is_usage_error():
-    proc = run_cli()
-    assert proc.returncode == 2 and "usage:" in proc.stderr
+def test_no_subcommand_is_usage_error(capsys):
+    from tamclass.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2 and "usage:" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------ score e2e
-def test_score_outputs(scored):
-    assert sha(scored["src"]) == scored["before"], "input file was modified"
-    out = ad.read_h5ad(scored["out"])
+def test_score_end_to_end(workdir):
+    """One full run: h5ad + tables + report; same numbers as the API; input untouched."""
+    src = workdir / "in.h5ad"
+    before = sha(src)
+    proc = run_cli(
+        "score", src, "-o", workdir / "out.h5ad", "--sample-key", "sample", "--groupby", "leiden",
+        "--table", workdir / "tables", "--report", workdir / "report.html", "--seed", "0", check_rc=0,
+    )
+    assert sha(src) == before, "input file was modified"
+    assert leftovers(workdir) == []
+    assert "per-sample summary" in proc.stdout and "demo_3" in proc.stdout
+
+    # --- the h5ad
+    out = ad.read_h5ad(workdir / "out.h5ad")
     assert out.shape == (559, 9810)
-    for col in ("tamclass_celltype", "tamclass_is_macrophage", "tamclass_state", "tamclass_polarization",
-                "tamclass_subset"):
+    for col in ("tamclass_celltype", "tamclass_is_macrophage", "tamclass_state", "tamclass_state_confidence",
+                "tamclass_polarization", "tamclass_subset", "tamclass_subset_confidence"):
         assert col in out.obs.columns, col
     for key in ("tamclass_scores", "tamclass_state_proba", "tamclass_subset_proba", "X_umap"):
         assert key in out.obsm, key
     assert isinstance(out.uns["tamclass"]["samples"], pd.DataFrame)
     assert out.uns["tamclass"]["cli"]["command"].startswith("tamclass score")
-    # user data kept
-    assert (out.obs["leiden"] == ad.read_h5ad(scored["src"]).obs["leiden"]).all()
-    assert "counts" in out.layers
-    assert leftovers(scored["dir"]) == []
-    stdout = scored["proc"].stdout
-    assert "per-sample summary" in stdout and "demo_3" in stdout
+    src_adata = ad.read_h5ad(src)
+    assert (out.obs["leiden"] == src_adata.obs["leiden"]).all()  # user data kept
+    assert abs(out.layers["counts"] - src_adata.layers["counts"]).max() == 0
 
-
-def test_score_equals_python_api(scored):
-    """The CLI is a thin shell: the same numbers as calling the API directly."""
-    adata = ad.read_h5ad(scored["src"])
-    tc.tl.score(adata, "default", random_state=0)
-    tc.tl.gate(adata)
-    tc.tl.classify(adata, random_state=0)
-    out = ad.read_h5ad(scored["out"])
-    pd.testing.assert_frame_equal(out.obsm["tamclass_scores"], adata.obsm["tamclass_scores"], check_exact=False,
-                                  rtol=1e-6)
-    assert (out.obs["tamclass_celltype"].astype(str) == adata.obs["tamclass_celltype"].astype(str)).all()
-    assert (out.obs["tamclass_state"].astype(str) == adata.obs["tamclass_state"].astype(str)).all()
-    table = tc.tl.summarize(adata, "sample")
+    # --- thin shell: the same numbers as the Python API
+    ref = _api_reference(src)
+    _assert_same_results(out, ref)
+    table = tc.tl.summarize(ref, "sample")
     np.testing.assert_allclose(out.uns["tamclass"]["samples"]["n_macrophages"].to_numpy(dtype=float),
                                table["n_macrophages"].to_numpy(dtype=float))
 
-
-def test_score_tables(scored):
-    tables = scored["dir"] / "tables"
+    # --- tables
+    tables = workdir / "tables"
     cells = pd.read_csv(tables / "cells.tsv", sep="\t", index_col=0)
-    out = ad.read_h5ad(scored["out"])
     assert list(cells.index) == list(out.obs_names)
     scores = out.obsm["tamclass_scores"]
     np.testing.assert_allclose(cells[[f"score_{c}" for c in scores.columns]].to_numpy(), scores.to_numpy(),
@@ -142,40 +167,39 @@ def test_score_tables(scored):
     samples = pd.read_csv(tables / "samples.tsv", sep="\t", index_col=0)
     assert sorted(samples.index) == ["demo_1", "demo_2", "demo_3"]
     assert samples["n_cells"].sum() == 559
-    # hand check: macrophages per sample from the per-cell gate
-    by_hand = out.obs.groupby("sample", observed=True)["tamclass_is_macrophage"].sum()
+    by_hand = out.obs.groupby("sample", observed=True)["tamclass_is_macrophage"].sum()  # hand count per sample
     assert (samples.loc[by_hand.index, "n_macrophages"].to_numpy() == by_hand.to_numpy()).all()
     sigs = pd.read_csv(tables / "signatures.tsv", sep="\t")
     assert set(sigs["signature"]) == set(scores.columns)
 
-
-def test_score_report(scored):
-    text = (scored["dir"] / "report.html").read_text(encoding="utf-8")
+    # --- report
+    text = (workdir / "report.html").read_text(encoding="utf-8")
     assert text.lstrip().lower().startswith("<!doctype html>")
     for section in ("Input", "Signatures", "Cell-type gate", "Scores per cell type", "Macrophage states",
                     "Per-sample summary", "Literature evidence", "Parameters", "Research use only"):
         assert section in text, section
     assert "Cheng2021_M1" in text and "10.1016/j.cell.2021.01.010" in text
-    # self-contained: no external script / style / image / font
     assert not re.search(r"<(script|img|link|iframe)[^>]+(src|href)=\"(https?:)?//", text, re.I)
     assert "@import" not in text and "url(http" not in text
     assert text.count("data:image/png;base64,") >= 2
 
 
 @pytest.mark.slow
-def test_score_backed_matches_in_memory(scored):
-    out_b = scored["dir"] / "out_backed.h5ad"
-    run_cli("score", scored["src"], "-o", out_b, "--sample-key", "sample", "--backed", "--seed", "0", check_rc=0)
-    assert sha(scored["src"]) == scored["before"]
-    b, m, src = ad.read_h5ad(out_b), ad.read_h5ad(scored["out"]), ad.read_h5ad(scored["src"])
-    pd.testing.assert_frame_equal(b.obsm["tamclass_scores"], m.obsm["tamclass_scores"])
-    assert (b.obs["tamclass_celltype"].astype(str) == m.obs["tamclass_celltype"].astype(str)).all()
-    assert (b.obs["tamclass_state"].astype(str) == m.obs["tamclass_state"].astype(str)).all()
+def test_score_backed_matches_in_memory(workdir):
+    src = workdir / "in.h5ad"
+    before = sha(src)
+    out_b = workdir / "out_backed.h5ad"
+    run_cli("score", src, "-o", out_b, "--sample-key", "sample", "--backed", "--seed", "0", check_rc=0)
+    assert sha(src) == before
+    b, src_adata = ad.read_h5ad(out_b), ad.read_h5ad(src)
+    _assert_same_results(b, _api_reference(src))
     # the backed output is the full input plus results: X, layers and user obs are carried over
-    assert abs(b.X - src.X).max() == 0
-    assert abs(b.layers["counts"] - src.layers["counts"]).max() == 0
-    assert (b.obs["leiden"] == src.obs["leiden"]).all()
+    assert abs(b.X - src_adata.X).max() == 0
+    assert abs(b.layers["counts"] - src_adata.layers["counts"]).max() == 0
+    assert (b.obs["leiden"] == src_adata.obs["leiden"]).all()
     assert b.uns["tamclass"]["score"]["input"]["backed"]
+    assert isinstance(b.uns["tamclass"]["samples"], pd.DataFrame)
+    assert leftovers(workdir) == []
 
 
 def test_no_classify_and_signature_choice(workdir):
@@ -190,7 +214,7 @@ def test_no_classify_and_signature_choice(workdir):
 
 
 # ------------------------------------------------------------------------------------ user errors
-def test_errors_exit_2_one_line(workdir, tmp_path):
+def test_errors_exit_2_one_line(workdir, tmp_path, capsys):
     src = workdir / "in.h5ad"
     before = sha(src)
     out = tmp_path / "o.h5ad"
@@ -214,10 +238,17 @@ def test_errors_exit_2_one_line(workdir, tmp_path):
         (("signatures", "show", "NotASet"), r"unknown signature"),
         (("meta", notes, "--hr", "a", "-o", tmp_path / "m.tsv"), r"--hr needs --lower and --upper"),
     ]
+    # in-process (fast); the same code path as the console script, which is checked in subprocesses below
     for args, pattern in cases:
-        proc = run_cli(*args)
-        assert_user_error(proc, pattern)
-        assert len([ln for ln in proc.stderr.splitlines() if ln.startswith("tamclass: error:")]) <= 1
+        rc, _, err = run_main(capsys, *args)
+        assert rc == 2, (args, err)
+        assert "Traceback" not in err, (args, err)
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert len([ln for ln in lines if ln.startswith("tamclass: error:")]) == 1 or "usage:" in err, (args, err)
+        assert re.search(pattern, err), (args, err)
+    # and two of them through a real process (console entry point, exit status, stderr)
+    assert_user_error(run_cli("score", notes, "-o", out), r"not an \.h5ad")
+    assert_user_error(run_cli("score", src, "-o", src), r"is the input file")
     assert sha(src) == before
     assert not out.exists()
     assert leftovers(tmp_path) == [] and leftovers(workdir) == []

@@ -35,11 +35,11 @@ def _command(tool: Path) -> str:
     return ET.parse(tool).getroot().find("command").text or ""
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess:
+def _run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, MPLBACKEND="Agg")
     return subprocess.run(
         [sys.executable, "-c", "import sys; from tamclass.cli import main; sys.exit(main())", *args],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True, text=True, env=env, timeout=300, cwd=cwd,
     )
 
 
@@ -260,29 +260,54 @@ def test_version_command_matches_tokens():
     assert _tokens()["@TOOL_VERSION@"] in res.stdout + res.stderr
 
 
+def _check_text_assertions(path: Path, assert_contents: ET.Element, where: str) -> int:
+    """Evaluate the text assertions Galaxy would run (has_text, not_has_text, has_text_matching, has_n_lines)."""
+    text = path.read_text()
+    n = 0
+    for a in assert_contents:
+        if a.tag == "has_text":
+            assert a.get("text") in text, f"{where}: has_text {a.get('text')!r}"
+        elif a.tag == "not_has_text":
+            assert a.get("text") not in text, f"{where}: not_has_text {a.get('text')!r}"
+        elif a.tag == "has_text_matching":
+            assert re.search(a.get("expression"), text), f"{where}: has_text_matching {a.get('expression')!r}"
+        elif a.tag == "has_n_lines":
+            assert len(text.splitlines()) == int(a.get("n")), f"{where}: has_n_lines {a.get('n')}"
+        else:
+            continue
+        n += 1
+    return n
+
+
 @pytest.mark.slow
-def test_score_test_case_keys_exist_in_cli_output(tmp_path):
-    """Run the CLI as the first score test does and check that every has_h5_keys key of that test exists."""
+def test_score_test_case_holds_for_cli_output(tmp_path):
+    """Run the CLI as the first score test does; every assertion of that Galaxy test holds on its outputs."""
     h5py = pytest.importorskip("h5py")
     pytest.importorskip("tamclass.cli", reason="the tamclass CLI is not importable")
     root = ET.parse(WRAPPER / "tamclass_score.xml").getroot()
     test = root.find("tests").findall("test")[0]
     params = {p.get("name"): p.get("value") for p in test.findall("param")}
-    assert params.get("sample_key") == "sample"
-    out = tmp_path / "out.h5ad"
-    res = _run_cli("score", str(TEST_DATA / "tam_small.h5ad"), "-o", str(out), "--sample-key", "sample",
-                   "--table", str(tmp_path / "tables"), "--report", str(tmp_path / "r.html"), "--device", "cpu", "--seed", "0")
+    assert params == {"adata": "tam_small.h5ad", "sample_key": "sample", "outputs_sel": "tables,report"}
+    res = _run_cli("score", str(TEST_DATA / "tam_small.h5ad"), "-o", "output.h5ad", "--sample-key", "sample",
+                   "--table", "tables", "--report", "report.html", "--device", "cpu", "--seed", "0", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    keys: set[str] = set()
-    with h5py.File(out, "r") as f:
-        f.visit(keys.add)
-    wanted = {k for a in test.iter("has_h5_keys") for k in a.get("keys").split(",")}
-    assert wanted <= keys, f"keys the Galaxy test asserts but the CLI did not write: {sorted(wanted - keys)}"
-    coll = test.find("output_collection")
-    tables = sorted((tmp_path / "tables").glob("*.tsv"))
-    assert len(tables) == int(coll.get("count")), [t.name for t in tables]
-    html = (tmp_path / "r.html").read_text()
-    assert "Cheng2021_M2" in html
+    work_dir_files = {d.get("name"): d.get("from_work_dir") for d in root.find("outputs").iter("data")}
+    checked = 0
+    for out in test.findall("output"):
+        path = tmp_path / work_dir_files[out.get("name")]
+        assert path.is_file(), f"the CLI did not write {work_dir_files[out.get('name')]}"
+        contents = out.find("assert_contents")
+        if out.get("name") == "anndata_out":
+            keys: set[str] = set()
+            with h5py.File(path, "r") as f:
+                f.visit(keys.add)
+            wanted = {k for a in contents.iter("has_h5_keys") for k in a.get("keys").split(",")}
+            assert wanted <= keys, f"keys the Galaxy test asserts but the CLI did not write: {sorted(wanted - keys)}"
+            checked += len(wanted)
+        else:
+            checked += _check_text_assertions(path, contents, out.get("name"))
+    assert int(test.get("expect_num_outputs")) == len(test.findall("output"))
+    assert checked >= 20
 
 
 # ----------------------------------------------------------------------------- planemo

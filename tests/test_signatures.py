@@ -314,3 +314,19 @@ def test_gmt_round_trip_property(tmp_path_factory):
         assert back.up == tuple(up) and back.down == tuple(down)
 
     check()
+
+
+def test_gene_table_helpers():
+    assert tc.signatures.current_symbol("SEPP1") == "SELENOP"
+    assert tc.signatures.current_symbol("SELENOP") == "SELENOP"
+    assert tc.signatures.current_symbol("NOT_A_GENE") == "NOT_A_GENE"
+    assert tc.signatures.aliases_of("SELENOP") == ("SEPP1",)
+    assert tc.signatures.aliases_of("SEPP1")[0] == "SELENOP"
+    assert tc.signatures.current_symbol("Chi3l3", species="mouse") == "Chil3"
+    m = tc.signatures.human_to_mouse(["LYZ", "CCL18", "CD68"])
+    assert m == {"LYZ": ["Lyz2"], "CCL18": [], "CD68": ["Cd68"]}
+    with pytest.raises(SignatureError, match="ortholog table"):
+        tc.signatures.human_to_mouse(["NOT_A_LIBRARY_GENE"])
+    assert (tc.signatures.library_path() / "manifest.tsv").is_file()
+    assert {"CD68", "SELENOP", "CXCL8"} <= tc.signatures.gene_symbols("human")
+    assert {"Cd68", "Lyz2", "Chil3"} <= tc.signatures.gene_symbols("mouse")

@@ -49,41 +49,53 @@ def ucell_accumulate(indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, max
     (``scipy.stats.rankdata(-x, "average")`` as in pyucell); a rank above ``max_rank`` (a tied
     group is kept or dropped as a whole, by its average rank) and a zero count as ``max_rank``.
     ``out[i, p] += sum_u P[u, p] * (rank_u - max_rank)`` over union genes ranked within ``max_rank``;
-    the caller adds ``n_genes_p * max_rank``.
+    the caller adds ``n_genes_p * max_rank``. Only the cell's union genes are sorted; every other
+    value is located among them by binary search (no sort of the whole row).
     """
     n_rows = indptr.size - 1
     for i in nb.prange(n_rows):
         s = indptr[i]
         e = indptr[i + 1]
-        wanted = False
-        nnz = 0
+        m = 0
         for k in range(s, e):
-            if data[k] != 0:
-                nnz += 1
-                if col_to_union[indices[k]] >= 0:
-                    wanted = True
-        if not wanted:
+            if data[k] != 0 and col_to_union[indices[k]] >= 0:
+                m += 1
+        if m == 0:
             continue
-        buf = np.empty(nnz, dtype=np.float64)
+        cv = np.empty(m, dtype=np.float64)
+        ck = np.empty(m, dtype=np.int64)
         j = 0
         for k in range(s, e):
-            if data[k] != 0:
-                buf[j] = -np.float64(data[k])
+            if data[k] != 0 and col_to_union[indices[k]] >= 0:
+                cv[j] = data[k]
+                ck[j] = k
                 j += 1
-        buf.sort()
+        order = np.argsort(cv)
+        cs = cv[order]
+        gt = np.zeros(m + 1, dtype=np.int64)
+        eq = np.zeros(m + 1, dtype=np.int64)
         for k in range(s, e):
-            v = data[k]
-            if v == 0:
+            w = np.float64(data[k])
+            if w == 0:
                 continue
-            u = col_to_union[indices[k]]
-            if u < 0:
-                continue
-            x = -np.float64(v)
-            lo = np.searchsorted(buf, x, side="left")
-            hi = np.searchsorted(buf, x, side="right")
-            r = (lo + 1 + hi) / 2.0
+            p = np.searchsorted(cs, w, side="left")
+            gt[p] += 1
+            if p < m and cs[p] == w:
+                eq[p] += 1
+        # suffix sums: greater[j] = sum_{t > j} gt[t]
+        acc = 0
+        greater = np.empty(m, dtype=np.int64)
+        for t in range(m, 0, -1):
+            acc += gt[t]
+            greater[t - 1] = acc
+        start = 0
+        for t in range(m):
+            if t > 0 and cs[t] != cs[t - 1]:
+                start = t
+            r = greater[t] + (eq[start] + 1) / 2.0
             if r <= max_rank:
                 d = r - max_rank
+                u = col_to_union[indices[ck[order[t]]]]
                 for q in range(p_ptr[u], p_ptr[u + 1]):
                     out[i, p_idx[q]] += p_w[q] * d
 
@@ -96,8 +108,9 @@ def aucell_accumulate(indptr, indices, data, col_to_union, union_cols, pos, p_pt
     broken by the gene's position ``pos`` in a seeded shuffle (decoupler's ``_break_ties`` +
     ``rankdata(-x, "ordinal")``). The recovery-curve AUC of a set up to ``n_up`` equals
     ``sum over set genes with rank < n_up of (n_up - rank)``; this adds ``P[u, p] * (n_up - rank_u)``.
-    Tied groups are resolved once per distinct value (positions of the group sorted once), not
-    once per gene.
+    Only the cell's union genes are sorted (by value, then shuffle position)
+    every other value is
+    located among them by binary search, which also counts tied genes earlier in the shuffle.
     """
     n_rows = indptr.size - 1
     n_union = union_cols.size
@@ -106,7 +119,7 @@ def aucell_accumulate(indptr, indices, data, col_to_union, union_cols, pos, p_pt
         e = indptr[i + 1]
         nnz = 0
         npos = 0
-        n_cand = 0
+        m = 0
         for k in range(s, e):
             v = data[k]
             if v != 0:
@@ -114,76 +127,60 @@ def aucell_accumulate(indptr, indices, data, col_to_union, union_cols, pos, p_pt
                 if v > 0:
                     npos += 1
                 if col_to_union[indices[k]] >= 0:
-                    n_cand += 1
+                    m += 1
         zeros_matter = npos + 1 < n_up
-        if n_cand == 0 and not zeros_matter:
+        if m == 0 and not zeros_matter:
             continue
         nzero = n_vars - nnz
-        buf = np.empty(nnz, dtype=np.float64)
-        j = 0
-        for k in range(s, e):
-            if data[k] != 0:
-                buf[j] = -np.float64(data[k])
-                j += 1
-        buf.sort()
         present = np.zeros(n_union, dtype=np.bool_)
-        # union genes in a tied group that can reach rank < n_up: resolved per distinct value below
-        tie_val = np.empty(n_cand, dtype=np.float64)
-        tie_k = np.empty(n_cand, dtype=np.int64)
-        tie_base = np.empty(n_cand, dtype=np.int64)
-        n_tie = 0
-        for k in range(s, e):
-            v = data[k]
-            if v == 0:
-                continue
-            u = col_to_union[indices[k]]
-            if u < 0:
-                continue
-            present[u] = True
-            x = -np.float64(v)
-            lo = np.searchsorted(buf, x, side="left")
-            base = lo
-            if v < 0:
-                base += nzero
-            if base + 1 >= n_up:
-                continue
-            hi = np.searchsorted(buf, x, side="right")
-            if hi - lo > 1:
-                tie_val[n_tie] = x
-                tie_k[n_tie] = k
-                tie_base[n_tie] = base
-                n_tie += 1
-                continue
-            c = np.float64(n_up - (base + 1))
-            for q in range(p_ptr[u], p_ptr[u + 1]):
-                out[i, p_idx[q]] += p_w[q] * c
-        if n_tie > 0:
-            order = np.argsort(tie_val[:n_tie])
-            a = 0
-            while a < n_tie:
-                x = tie_val[order[a]]
-                b = a
-                while b < n_tie and tie_val[order[b]] == x:
-                    b += 1
-                lo = np.searchsorted(buf, x, side="left")
-                hi = np.searchsorted(buf, x, side="right")
-                group = np.empty(hi - lo, dtype=np.int64)
-                m = 0
-                for kk in range(s, e):
-                    if data[kk] != 0 and -np.float64(data[kk]) == x:
-                        group[m] = pos[indices[kk]]
-                        m += 1
-                group.sort()
-                for t in range(a, b):
-                    k = tie_k[order[t]]
-                    before = np.searchsorted(group, pos[indices[k]], side="left")
-                    rank = tie_base[order[t]] + before + 1
-                    if rank < n_up:
-                        u = col_to_union[indices[k]]
-                        c = np.float64(n_up - rank)
-                        for q in range(p_ptr[u], p_ptr[u + 1]):
-                            out[i, p_idx[q]] += p_w[q] * c
-                a = b
+        if m > 0:
+            cv = np.empty(m, dtype=np.float64)
+            cp = np.empty(m, dtype=np.int64)
+            ck = np.empty(m, dtype=np.int64)
+            j = 0
+            for k in range(s, e):
+                if data[k] != 0 and col_to_union[indices[k]] >= 0:
+                    cv[j] = data[k]
+                    cp[j] = pos[indices[k]]
+                    ck[j] = k
+                    j += 1
+                    present[col_to_union[indices[k]]] = True
+            o1 = np.argsort(cp)
+            o2 = np.argsort(cv[o1], kind="mergesort")
+            order = o1[o2]
+            cs = cv[order]
+            cps = cp[order]
+            gt = np.zeros(m + 1, dtype=np.int64)
+            tie = np.zeros(m + 1, dtype=np.int64)
+            for k in range(s, e):
+                w = np.float64(data[k])
+                if w == 0:
+                    continue
+                p = np.searchsorted(cs, w, side="left")
+                gt[p] += 1
+                if p < m and cs[p] == w:
+                    q = np.searchsorted(cs, w, side="right")
+                    t = p + np.searchsorted(cps[p:q], pos[indices[k]], side="right")
+                    if t < q:
+                        tie[t] += 1
+            acc = 0
+            greater = np.empty(m, dtype=np.int64)
+            for t in range(m, 0, -1):
+                acc += gt[t]
+                greater[t - 1] = acc
+            run = 0
+            for t in range(m):
+                if t > 0 and cs[t] != cs[t - 1]:
+                    run = 0
+                run += tie[t]
+                rank = greater[t] + run + 1
+                if cs[t] < 0:
+                    rank += nzero
+                if rank < n_up:
+                    u = col_to_union[indices[ck[order[t]]]]
+                    c = np.float64(n_up - rank)
+                    for q in range(p_ptr[u], p_ptr[u + 1]):
+                        out[i, p_idx[q]] += p_w[q] * c
         if zeros_matter:
             nzpos = np.empty(nnz, dtype=np.int64)
             j = 0

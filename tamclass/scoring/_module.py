@@ -51,11 +51,19 @@ def gene_cuts(mean: np.ndarray, n_bins: int) -> np.ndarray:
     return rankdata(mean, method="min") // n_items
 
 
-def control_genes(genes: np.ndarray, cuts: np.ndarray, ctrl_size: int, rng) -> np.ndarray:
+def _bin_members(cuts: np.ndarray) -> dict:
+    order = np.argsort(cuts, kind="stable")
+    values, starts = np.unique(cuts[order], return_index=True)
+    return dict(zip(values.tolist(), np.split(order, starts[1:])))
+
+
+def control_genes(genes: np.ndarray, cuts: np.ndarray, ctrl_size: int, rng, members: dict | None = None) -> np.ndarray:
     """Control gene columns for one gene set (scanpy ``_score_genes_bins`` with ``ctrl_as_ref=True``)."""
+    if members is None:
+        members = _bin_members(cuts)
     controls = []
-    for cut in np.unique(cuts[genes]):
-        candidates = np.flatnonzero(cuts == cut)
+    for cut in np.unique(cuts[genes]).tolist():
+        candidates = members[cut]
         if ctrl_size < len(candidates):
             candidates = np.sort(rng.choice(candidates, ctrl_size, replace=False))
         controls.append(np.setdiff1d(candidates, genes))
@@ -78,6 +86,7 @@ def prepare(
     if int(ctrl_size) < 1:
         raise InputError(f"ctrl_size must be a positive integer, got {ctrl_size!r}")
     cuts = gene_cuts(stats.mean, int(n_bins))
+    members = _bin_members(cuts)
     parts, weights, n_controls = [], [], []
     for s in sets:
         counts = []
@@ -86,7 +95,7 @@ def prepare(
             if len(genes) == 0:
                 counts.append(0)
                 continue
-            ctrl = control_genes(genes, cuts, int(ctrl_size), _rng(random_state, s.name, part))
+            ctrl = control_genes(genes, cuts, int(ctrl_size), _rng(random_state, s.name, part), members)
             if len(ctrl) == 0:
                 raise InputError(
                     f"no control genes found for set {s.name!r}: every gene in its expression bins is a set gene; "

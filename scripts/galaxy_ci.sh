@@ -90,7 +90,7 @@ if ! "$LINT_VENV/bin/planemo" --version >/dev/null 2>&1 || [ ! -x "$LINT_VENV/bi
         grep -v "^WARNING: Location" >&2
     "$LINT_VENV/bin/planemo" --version >/dev/null 2>&1 || { fail "install-planemo"; exit 1; }
 fi
-quiet() { grep -v "^WARNING: Location" >&2; }
+quiet() { grep --line-buffered -v "^WARNING: Location" >&2; }
 
 # ---------------------------------------------------------------- 2. static checks
 log "planemo lint"

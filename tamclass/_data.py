@@ -119,6 +119,8 @@ class MatrixSource:
     def default_chunk_size(self) -> int:
         """Rows per chunk: ``settings.chunk_size``, fewer for very wide dense matrices."""
         size = settings.chunk_size
+        if self.kind == "dask":
+            return int(max(self.X.chunks[0]))  # one dask block of rows at a time
         if self.kind in ("dense", "backed-dense"):
             # keep a dense chunk (float64 after conversion) below ~256 MB
             size = max(1, min(size, int(256e6 // (8 * max(self.n_vars, 1)))))

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import warnings
@@ -30,6 +31,7 @@ PROG = "tamclass"
 EXIT_USER = 2
 EXIT_INTERNAL = 1
 EXIT_INTERRUPT = 130
+EXIT_BROKEN_PIPE = 141
 
 
 class _UsageError(Exception):
@@ -71,6 +73,15 @@ def _check_obs_key(adata, key: str | None, option: str) -> None:
     if key is not None and key not in adata.obs.columns:
         cols = ", ".join(map(str, list(adata.obs.columns)[:20])) or "none"
         raise InputError(f"{option} {key!r} is not a column of obs; available columns: {cols}")
+
+
+def _check_device(device: str) -> None:
+    """Fail fast on --device cuda without a GPU (before reading data), using the classifier's own check."""
+    if device in (None, "auto", "cpu"):
+        return
+    from .classifier._device import resolve_device
+
+    resolve_device(device)
 
 
 def _maybe_kwargs(func, **kwargs):
@@ -238,6 +249,8 @@ def cmd_score(args) -> int:
     _resolve_signatures(args.signatures, args.species)
     signatures = _signature_args(args.signatures)
     model = tc.Model.load(check_input_path(args.model, what="model file")) if args.model else None
+    if model is not None or not args.no_classify:
+        _check_device(args.device)
 
     adata = read_h5ad(src, backed=args.backed)
     try:
@@ -262,7 +275,8 @@ def cmd_score(args) -> int:
         if args.backed:
             write_results_backed(adata, src, out)
         else:
-            write_h5ad_atomic(adata, out, inputs=[src])
+            write_h5ad_atomic(adata, out, inputs=[src],
+                              compression=None if args.compression == "none" else args.compression)
         written = [out]
         if tabledir is not None:
             written += _write_tables(adata, tabledir, args.key_added, table, inputs=[src])
@@ -285,7 +299,9 @@ def _record_cli(adata, args) -> None:
     key = args.key_added
     entry = adata.uns.get(key)
     if isinstance(entry, dict):
-        entry["cli"] = {"command": " ".join([PROG, *map(str, sys.argv[1:])])[:2000]}
+        argv = getattr(args, "argv", None)
+        argv = sys.argv[1:] if argv is None else argv
+        entry["cli"] = {"command": " ".join([PROG, *map(str, argv)])[:2000]}
 
 
 def cmd_demo(args) -> int:
@@ -295,6 +311,7 @@ def cmd_demo(args) -> int:
 
     out = check_output_path(args.output) if args.output else None
     report = check_output_path(args.report, inputs=[out] if out else (), what="report file") if args.report else None
+    _check_device(args.device)
     adata = tc.datasets.demo()
     _echo(args, "tamclass demo: 559 myeloid-rich human immune cells bundled with tamclass")
     _echo(args, "  (CellTypist sample data, Dominguez Conde et al. 2022 Science, doi:10.1126/science.abl5197;")
@@ -316,7 +333,7 @@ def cmd_demo(args) -> int:
     if verbose:
         for text in notes:
             print(f"{PROG}: warning: {text}", file=sys.stderr)
-    _record_cli(adata, argparse.Namespace(key_added="tamclass"))
+    _record_cli(adata, argparse.Namespace(key_added="tamclass", argv=args.argv))
     for line in _summary_lines(adata, "tamclass", table, "sample"):
         _echo(args, line)
     written = []
@@ -398,6 +415,7 @@ def cmd_train(args) -> int:
 
     src = check_input_path(args.input)
     out = check_output_path(args.output, inputs=[src], what="model file")
+    _check_device(args.device)
     adata = read_h5ad(src, backed=args.backed)
     try:
         _check_obs_key(adata, args.label_key, "--label-key")
@@ -484,15 +502,41 @@ def cmd_meta(args) -> int:
 
 
 def _meta_table(result):
-    """One TSV: the per-study rows, then the pooled row(s) (``row_type`` tells them apart)."""
+    """One tidy TSV: a row per study, then the pooled row (and one per subgroup with --subgroup).
+
+    Columns: ``row_type`` (study / pooled / subgroup), ``study``, ``effect`` (log scale; the pooled
+    estimate on pooled rows), ``se``, ``ci_lower``, ``ci_upper``, ``weight_percent``, ``exp_*`` (hazard-ratio
+    scale) and, on pooled rows, ``k, method, z|t, p, tau2, Q, Q_df, Q_p, I2, H2, pi_lower, pi_upper``.
+    """
     import pandas as pd
 
-    studies = result.per_study if not callable(result.per_study) else result.per_study()
-    studies = studies.reset_index()
+    def pooled_rows(res, row_type: str, label: str):
+        summ = res.to_hr().summary if not _has_exp(res.summary) and _has_exp(result.per_study) else res.summary
+        summ = summ.rename(columns={"estimate": "effect", "exp_estimate": "exp_effect"}).reset_index(drop=True)
+        summ.insert(0, "study", label)
+        summ.insert(0, "row_type", row_type)
+        summ["weight_percent"] = 100.0
+        return summ
+
+    studies = result.per_study.reset_index()
+    if "study" not in studies.columns:
+        studies = studies.rename(columns={studies.columns[0]: "study"})
     studies.insert(0, "row_type", "study")
-    pooled = result.summary.reset_index()
-    pooled.insert(0, "row_type", "pooled")
-    return pd.concat([studies, pooled], ignore_index=True, sort=False)
+    parts = [studies, pooled_rows(result, "pooled", f"pooled ({result.method})")]
+    for name, sub in (getattr(result, "subgroups", None) or {}).items():
+        rows = pooled_rows(sub, "subgroup", f"pooled ({result.method})")
+        rows["subgroup"] = str(name)
+        parts.append(rows)
+    table = pd.concat(parts, ignore_index=True, sort=False)
+    test = getattr(result, "subgroup_test", None) or {}
+    if test:
+        table["subgroup_Q_between"] = [test.get("Q_between") if rt == "pooled" else None for rt in table["row_type"]]
+        table["subgroup_p"] = [test.get("p") if rt == "pooled" else None for rt in table["row_type"]]
+    return table
+
+
+def _has_exp(df) -> bool:
+    return any(str(c).startswith("exp_") for c in df.columns)
 
 
 # ------------------------------------------------------------------------------------------ parser
@@ -554,6 +598,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open the input backed (X stays on disk; for files larger than memory). The output is a "
                         "copy of the input file with the results added, so it needs as much free disk as the input")
     p.add_argument("--key-added", default="tamclass", help="prefix of the obs/obsm/uns keys written (default: tamclass)")
+    p.add_argument("--compression", choices=["gzip", "lzf", "none"], default="gzip",
+                   help="compression of the output .h5ad (default: gzip; 'none' writes large files fastest). "
+                        "With --backed the input file's own storage is kept")
     _add_device_seed(p)
     p.set_defaults(func=cmd_score)
 
@@ -653,6 +700,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tamclass`` console script. Returns (and exits with) the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     verbose = getattr(args, "verbose", 0) or 0
     quiet = getattr(args, "quiet", 0) or 0
     _configure_logging(verbose, quiet)
@@ -672,6 +720,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; no output was written (or it was left as it was)", file=sys.stderr)
         return EXIT_INTERRUPT
+    except BrokenPipeError:  # e.g. `tamclass signatures list | head`
+        import os
+
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (TamclassError, _UsageError) as exc:
         if verbose:
             import traceback

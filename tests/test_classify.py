@@ -154,3 +154,33 @@ def test_user_model_path(gated, tmp_path):
         del other.obs[k]
     with pytest.raises(GeneOverlapError):
         tc.tl.classify(other, model, device="cpu", key_added="q2")
+
+
+def test_backed_equals_in_memory(gated, tmp_path):
+    import anndata as ad
+
+    import tamclass as tc
+
+    small = gated[:500].copy()
+    del small.uns["tamclass"], small.obs["tamclass_celltype"], small.obs["tamclass_is_macrophage"]
+    small.write_h5ad(tmp_path / "s.h5ad")
+    mem = small.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tc.tl.gate(mem)
+        tc.tl.classify(mem, device="cpu")
+        backed = ad.read_h5ad(tmp_path / "s.h5ad", backed="r")
+        tc.tl.gate(backed)
+        tc.tl.classify(backed, device="cpu")
+    pd.testing.assert_series_equal(mem.obs["tamclass_state"], backed.obs["tamclass_state"])
+    pd.testing.assert_frame_equal(mem.obsm["tamclass_state_proba"], backed.obsm["tamclass_state_proba"])
+    backed.file.close()
+
+
+def test_is_macrophage_column_must_be_boolean(gated):
+    import tamclass as tc
+
+    a = gated[:100].copy()
+    a.obs["tamclass_is_macrophage"] = np.where(np.arange(100) < 50, True, np.nan).astype(object)
+    with pytest.raises(InputError, match="boolean"):
+        tc.tl.classify(a, device="cpu")

@@ -202,14 +202,21 @@ def test_score_backed_matches_in_memory(workdir):
     assert leftovers(workdir) == []
 
 
-def test_no_classify_and_signature_choice(workdir):
+def test_no_classify_layer_and_signature_choice(workdir):
+    """--layer counts (raw counts, normalised on the fly) gives the API's scores on the log-normalised X."""
     out = workdir / "noclass.h5ad"
-    proc = run_cli("score", workdir / "in.h5ad", "-o", out, "--no-classify", "--method", "mean",
-                   "--signatures", "Macrophage_identity,Cheng2021_M1", "Cheng2021_M2", check_rc=0)
+    proc = run_cli("score", workdir / "in.h5ad", "-o", out, "--no-classify", "--method", "mean", "--layer", "counts",
+                   "--signatures", "Macrophage_identity,Cheng2021_M1", "Cheng2021_M2", "--compression", "none",
+                   check_rc=0)
     a = ad.read_h5ad(out)
     assert list(a.obsm["tamclass_scores"].columns) == ["Macrophage_identity", "Cheng2021_M1", "Cheng2021_M2"]
     assert "tamclass_celltype" in a.obs and "tamclass_state" not in a.obs
     assert a.uns["tamclass"]["score"]["method"] == "mean"
+    assert a.uns["tamclass"]["score"]["input"]["layer"] == "counts"
+    ref = ad.read_h5ad(workdir / "in.h5ad")
+    tc.tl.score(ref, ["Macrophage_identity", "Cheng2021_M1", "Cheng2021_M2"], method="mean")
+    np.testing.assert_allclose(a.obsm["tamclass_scores"].to_numpy(), ref.obsm["tamclass_scores"].to_numpy(),
+                               rtol=1e-4, atol=1e-5)
     assert "wrote:" in proc.stdout
 
 
@@ -236,8 +243,13 @@ def test_errors_exit_2_one_line(workdir, tmp_path, capsys):
         (("score", src, "-o", out, "--model", tmp_path / "nomodel.tcm"), r"model file .* does not exist"),
         (("score", src, "-o", out, "--method", "bogus"), r"invalid choice"),
         (("signatures", "show", "NotASet"), r"unknown signature"),
+        (("score", src, "-o", out, "--signatures", tmp_path / "missing.gmt"), r"missing\.gmt"),
         (("meta", notes, "--hr", "a", "-o", tmp_path / "m.tsv"), r"--hr needs --lower and --upper"),
     ]
+    import torch
+
+    if not torch.cuda.is_available():
+        cases.append((("score", src, "-o", out, "--device", "cuda"), r"no CUDA GPU is usable"))
     # in-process (fast); the same code path as the console script, which is checked in subprocesses below
     for args, pattern in cases:
         rc, _, err = run_main(capsys, *args)
@@ -423,15 +435,15 @@ def test_meta_log_hr_and_ci(tmp_path):
     run_cli("meta", path, "--effect", "log_hr", "--se", "se", "--study", "study", "-o", out, "--plot", png,
             check_rc=0)
     res = pd.read_csv(out, sep="\t")
-    assert set(res["row_type"]) == {"study", "pooled"}
-    assert (res["row_type"] == "study").sum() == 4
+    assert list(res["row_type"]) == ["study"] * 4 + ["pooled"]
+    assert list(res["study"][:4]) == ["A", "B", "C", "D"]
+    np.testing.assert_allclose(res["effect"][:4], y, rtol=1e-9)
     mu, mu_se, tau2 = _dl_by_hand(y, se)
-    api = tc.prognosis.meta_analysis(table, effect="log_hr", se="se", study="study", method="DL")
-    assert api.estimate == pytest.approx(mu, rel=1e-9) and api.tau2 == pytest.approx(tau2, rel=1e-9, abs=1e-12)
-    pooled = res.loc[res["row_type"] == "pooled"].iloc[0]
-    numeric = pd.to_numeric(pooled, errors="coerce").dropna()
-    # the pooled row carries the DL estimate (log scale) or its HR
-    assert np.isclose(numeric.to_numpy(), mu, rtol=1e-6).any() or np.isclose(numeric.to_numpy(), np.exp(mu), rtol=1e-6).any()
+    pooled = res.iloc[-1]
+    assert pooled["effect"] == pytest.approx(mu, rel=1e-9)
+    assert pooled["se"] == pytest.approx(mu_se, rel=1e-9)
+    assert pooled["tau2"] == pytest.approx(tau2, rel=1e-9, abs=1e-12)
+    assert pooled["method"] == "DL" and pooled["k"] == 4
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # HR + 95% CI input gives the same pooled estimate as log HR + SE (SE = (log U - log L) / 2z)
     z = 1.959963984540054
@@ -441,8 +453,23 @@ def test_meta_log_hr_and_ci(tmp_path):
     out2 = tmp_path / "pooled_ci.tsv"
     run_cli("meta", path2, "--hr", "HR", "--lower", "lo", "--upper", "hi", "--study", "study", "-o", out2, check_rc=0)
     res2 = pd.read_csv(out2, sep="\t")
-    pooled2 = pd.to_numeric(res2.loc[res2["row_type"] == "pooled"].iloc[0], errors="coerce").dropna().to_numpy()
-    assert np.isclose(pooled2, mu, rtol=1e-6).any() or np.isclose(pooled2, np.exp(mu), rtol=1e-6).any()
+    assert res2.iloc[-1]["effect"] == pytest.approx(mu, rel=1e-6)
+    assert res2.iloc[-1]["exp_effect"] == pytest.approx(np.exp(mu), rel=1e-6)
+
+
+def test_meta_real_data_matches_metafor(shared_data, tmp_path):
+    """29 breast cohorts (Ali 2016), REML: R metafor 3.8.1 gives 0.067517 (SE 0.025022), tau2 0.003036."""
+    src = shared_data("meta_analysis/tam_m2_ali2016_29cohorts.tsv")
+    ref = pd.read_csv(shared_data("meta_analysis/reference_values.tsv"), sep="\t")
+    row = ref[(ref["fixture"] == "tam_m2_ali2016_29cohorts") & (ref["method"] == "REML")].iloc[0]
+    out = tmp_path / "ali.tsv"
+    run_cli("meta", src, "--effect", "log_hr", "--se", "se", "--study", "dataset", "--method", "reml", "-o", out,
+            check_rc=0)
+    pooled = pd.read_csv(out, sep="\t").iloc[-1]
+    assert pooled["effect"] == pytest.approx(float(row["estimate"]), abs=1e-4)
+    assert pooled["se"] == pytest.approx(float(row["se"]), abs=1e-4)
+    assert pooled["tau2"] == pytest.approx(float(row["tau2"]), abs=1e-5)
+    assert pooled["k"] == 29
 
 
 # ----------------------------------------------------------------------------------- demo and train

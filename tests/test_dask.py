@@ -202,16 +202,24 @@ def test_nan_in_a_block_names_the_cell(adata, sigs, dask_path):
 
 
 def test_negative_in_a_later_block_for_rank(adata, sigs, dask_path):
-    """detect_normalization only samples the first cells; a negative value further down is still caught."""
+    """A negative value in any block is refused for the rank methods (named when found block-wise)."""
     import tamclass as tc
+    from tamclass import _dask
+    from tamclass._data import resolve_matrix
     from tamclass._errors import NormalizationError
+    from tamclass.scoring._registry import get_method
+    from tamclass.scoring._sets import IndexedSet
 
     X = adata.X.toarray()
     X[590, 7] = -0.5
     d = adata.copy()
     d.X = da.from_array(X, chunks=(100, -1))
-    with pytest.raises(NormalizationError, match=r"non-negative.*'c590'.*'G7'"):
+    with pytest.raises(NormalizationError, match=r"negative"):
         tc.tl.score(d, sigs, method="rank")
+    with pytest.raises(NormalizationError, match=r"non-negative.*'c590'.*'G7'"):
+        _dask.score_dask(get_method("aucell"), [IndexedSet("a", [1, 2])], resolve_matrix(d), {"random_state": 0})
+    # mean/module accept negative values (no error)
+    _dask.score_dask(get_method("mean"), [IndexedSet("a", [1, 2])], resolve_matrix(d), {})
 
 
 def test_bad_value_is_picklable():

@@ -205,6 +205,27 @@ def test_studies_tsv_consistent():
     np.testing.assert_allclose(df["upper"], np.exp(df["log_hr"] + 1.959964 * df["se"]), atol=2e-4)
 
 
+def test_meta_expected_value_hand_computed():
+    """The pooled HR the meta tool's Galaxy test asserts (has_text "1.4511"), computed by hand with numpy:
+    SE from the 95% CI, Cochran's Q < k - 1 so DerSimonian-Laird's tau^2 truncates to 0 and the pooled
+    log HR is the inverse-variance weighted mean."""
+    import numpy as np
+    import pandas as pd
+
+    df = pd.read_csv(TEST_DATA / "studies.tsv", sep="\t")
+    y = np.log(df["hr"].to_numpy())
+    se = (np.log(df["upper"]) - np.log(df["lower"])).to_numpy() / (2 * 1.959963984540054)
+    w = 1 / se**2
+    mu = (w * y).sum() / w.sum()
+    q = (w * (y - mu) ** 2).sum()
+    assert q < len(y) - 1  # tau^2_DL = max(0, (Q - df) / c) = 0
+    expected = f"{np.exp(mu):.4f}"
+    root = ET.parse(WRAPPER / "tamclass_meta.xml").getroot()
+    first = root.find("tests").findall("test")[0]
+    asserted = [a.get("text") for a in first.iter("has_text")]
+    assert expected in asserted, (expected, asserted)
+
+
 # ----------------------------------------------------------------------------- wrapper <-> CLI
 
 
@@ -287,8 +308,8 @@ def test_score_test_case_holds_for_cli_output(tmp_path):
     root = ET.parse(WRAPPER / "tamclass_score.xml").getroot()
     test = root.find("tests").findall("test")[0]
     params = {p.get("name"): p.get("value") for p in test.findall("param")}
-    assert params == {"adata": "tam_small.h5ad", "sample_key": "sample", "outputs_sel": "tables,report"}
-    res = _run_cli("score", str(TEST_DATA / "tam_small.h5ad"), "-o", "output.h5ad", "--sample-key", "sample",
+    assert params == {"adata": "tam_small.h5ad", "sample_key": "sample", "groupby": "leiden", "outputs_sel": "tables,report"}
+    res = _run_cli("score", str(TEST_DATA / "tam_small.h5ad"), "-o", "output.h5ad", "--sample-key", "sample", "--groupby", "leiden",
                    "--table", "tables", "--report", "report.html", "--device", "cpu", "--seed", "0", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     work_dir_files = {d.get("name"): d.get("from_work_dir") for d in root.find("outputs").iter("data")}

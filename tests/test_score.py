@@ -269,3 +269,17 @@ def test_backed_dense_and_raw(pbmc68k, tmp_path):
     path2 = tmp_path / "dense.h5ad"
     dense.write_h5ad(path2)
     np.testing.assert_array_equal(_scores(ad.read_h5ad(path2, backed="r"), chunk_size=50).to_numpy(), ref)
+
+
+def test_dask_backed_matrix(lognorm):
+    da = pytest.importorskip("dask.array")
+    ref = _scores(lognorm.copy(), method="rank").to_numpy()
+    lazy = lognorm.copy()
+    lazy.X = da.from_array(lognorm.X.toarray(), chunks=(128, -1))
+    np.testing.assert_array_equal(_scores(lazy, method="rank").to_numpy(), ref)
+    assert lazy.uns["tamclass"]["score"]["input"]["format"] == "dask"
+
+
+def test_slash_in_set_name_is_refused(lognorm):
+    with pytest.raises(SignatureError, match="'/'"):
+        tc.tl.score(lognorm, {"M1/M2": ["LYZ", "CST3"]})

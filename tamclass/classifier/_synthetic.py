@@ -14,6 +14,25 @@ import pandas as pd
 import scipy.sparse as sp
 
 
+def _stack_csr(blocks: list, n_cols: int) -> sp.csr_matrix:
+    """Row-stack CSR blocks into preallocated arrays, freeing each block once copied (peak ~ result + 1 block)."""
+    nnz = sum(b.nnz for b in blocks)
+    n_rows = sum(b.shape[0] for b in blocks)
+    data = np.empty(nnz, dtype=np.float32)
+    indices = np.empty(nnz, dtype=np.int32)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    pos = row = 0
+    while blocks:
+        b = blocks.pop(0)
+        data[pos : pos + b.nnz] = b.data
+        indices[pos : pos + b.nnz] = b.indices
+        indptr[row + 1 : row + 1 + b.shape[0]] = b.indptr[1:] + pos
+        pos += b.nnz
+        row += b.shape[0]
+        del b
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+
+
 def synthetic_macrophages(
     n_cells: int = 2000,
     *,
@@ -22,8 +41,10 @@ def synthetic_macrophages(
     depth: tuple[int, int] = (3000, 7000),
     random_state: int = 0,
     chunk: int = 5000,
+    lognormalize: bool = False,
 ):
-    """AnnData with raw counts in ``X`` and ``obs['program']`` (macrophage / monocyte / tcell) and
+    """AnnData with raw counts in ``X`` (or, with ``lognormalize=True``, log1p(counts / total * 1e4) per cell,
+    i.e. scanpy's ``normalize_total(target_sum=1e4)`` + ``log1p``, done block by block to save memory) and ``obs['program']`` (macrophage / monocyte / tcell) and
     ``obs['true_polarization']`` (in [-1, 1] for macrophages, NaN otherwise)."""
     import anndata as ad
 
@@ -52,7 +73,7 @@ def synthetic_macrophages(
     for start in range(0, n_cells, chunk):
         stop = min(start + chunk, n_cells)
         m = stop - start
-        P = np.tile(base, (m, 1))
+        P = np.tile(base.astype(np.float32), (m, 1))
         prg = np.asarray(progs, dtype=object)[program[start:stop]]
         pp = pol[start:stop]
         ismac = prg == "macrophage"
@@ -63,12 +84,19 @@ def synthetic_macrophages(
         f2 = np.where(ismac, 1.0 + 20.0 * np.clip(pp, 0, None), 1.0)
         P[:, m1] *= f1[:, None]
         P[:, m2] *= f2[:, None]
-        P *= rng.lognormal(0.0, 0.3, size=P.shape)  # gene-level cell-to-cell noise
+        P *= rng.lognormal(0.0, 0.3, size=P.shape).astype(np.float32)  # gene-level cell-to-cell noise
         P /= P.sum(axis=1, keepdims=True)
         d = rng.integers(depth[0], depth[1] + 1, size=m)
-        counts = rng.poisson(P * d[:, None]).astype(np.float32)
-        blocks.append(sp.csr_matrix(counts))
-    X = sp.vstack(blocks, format="csr")
+        counts = rng.poisson(P * d[:, None].astype(np.float32)).astype(np.float32)
+        del P
+        block = sp.csr_matrix(counts)
+        if lognormalize:
+            totals = np.asarray(block.sum(axis=1)).ravel().astype(np.float64)
+            scale = np.repeat(1e4 / np.maximum(totals, 1.0), np.diff(block.indptr))
+            block.data = np.log1p(block.data * scale).astype(np.float32)
+        blocks.append(block)
+        del counts
+    X = _stack_csr(blocks, len(genes))
     names = np.asarray(progs, dtype=object)[program]
     obs = pd.DataFrame(
         {"program": pd.Categorical(names, categories=progs),

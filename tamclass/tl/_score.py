@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._data import describe_var_names, map_genes, resolve_matrix
-from .._errors import GeneOverlapError, InputError, NormalizationError, TamclassWarning
+from .._errors import GeneOverlapError, InputError, NormalizationError, SignatureError, TamclassWarning
 from .._settings import logger
 from .._version import __version__
 
@@ -196,6 +196,12 @@ def score(
         adata = adata.copy()
 
     sigs = resolve(signatures, species=species)
+    slashed = [n for n in sigs if "/" in n]
+    if slashed:
+        raise SignatureError(
+            f"signature names cannot contain '/' (h5ad files use it as a path separator): {slashed}; rename them, "
+            "e.g. {name.replace('/', '_'): genes}"
+        )
     implicit = _implicit_names(signatures, species)
     source = resolve_matrix(adata, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols)
 

@@ -214,10 +214,25 @@ SETS: list[dict] = [
                 ("CD1C", "cDC2 label gene: Cheng2021 cDC2_CD1C, Wu2021 cDC2_CD1C; Villani 2017 DC2"),
                 ("FCER1A", "cDC2; Villani 2017 DC2 (also basophils/mast cells); signatures.md D4"),
                 ("CLEC10A", "cDC2; Villani 2017 DC2"),
-                ("LAMP3", "LAMP3+ DC label gene: Cheng2021 cDC3_LAMP3, Wu2021 DC_LAMP3; Zhang 2019 C4-LAMP3 DC list")],
+                ("LAMP3", "LAMP3+ DC label gene: Cheng2021 cDC3_LAMP3, Wu2021 DC_LAMP3; Zhang 2019 C4-LAMP3 DC list"),
+                # Azimuth human PBMC level-2 top-10 markers (Hao 2021; same third-party copy of the Azimuth
+                # table as Monocyte_classical / Monocyte_nonclassical), restricted to genes not expressed
+                # by macrophages, monocytes, lymphocytes or stroma:
+                ("FLT3", "Azimuth cDC1 top-10 (Hao 2021); DC-lineage receptor (FLT3L-dependent DC development)"),
+                ("CLNK", "Azimuth cDC1 top-10 (Hao 2021)"),
+                ("C1orf54", "Azimuth cDC1 top-10 (Hao 2021)"),
+                ("ENHO", "Azimuth cDC2 top-10 (Hao 2021)"),
+                ("PLD4", "Azimuth cDC2 and pDC top-10 (Hao 2021)"),
+                ("LILRA4", "Azimuth pDC and ASDC top-10 (Hao 2021)"),
+                ("CLEC4C", "Azimuth ASDC top-10 (Hao 2021); pDC marker BDCA-2")],
          notes=("Grade D (derived): DC cluster label genes of Cheng 2021 and Wu 2021 (both list cDC1_CLEC9A, cDC2_CD1C, "
                 "LAMP3 DC) plus the blood DC1/DC2 markers of Villani 2017. CCR7 (LAMP3 DC) deliberately left out: it "
-                "is high in naive/memory T cells. pDC genes (LILRA4) are not included.")),
+                "is high in naive/memory T cells. Azimuth PBMC (Hao 2021) cDC1/cDC2/pDC/ASDC top-10 markers were added "
+                "(FLT3, CLNK, C1orf54, ENHO, PLD4, LILRA4, CLEC4C) so that blood DCs with few of the classic genes "
+                "are still recognised; left out as shared with other lineages: IDO1 (IFN-primed macrophages), "
+                "DNASE1L3 (tissue macrophages), CADM1/NDRG2 (epithelium), HLA-DQA1/AFF3/SPIB/IRF4/MZB1 (B/plasma), "
+                "SERPINF1/TPM2/GSN (stroma), IL3RA (basophils). Note: validating the gate on Hao 2021 data with "
+                "Azimuth-derived sets is partly circular (Azimuth's reference is built from Hao 2021).")),
     # ---------------------------------------------------------------- negatives (contract names)
     dict(name="Neg_T_cell", category="negative_lineage", file="negatives", grade="D", default=True, cit="cellmarker",
          src=(F_CM, "CellMarker2_NEG_T_cell_top10"),
@@ -391,7 +406,10 @@ SETS: list[dict] = [
          src=(F_WU, "Wu2021ref_Zhang_2019_C4-LAMP3pos"), description="LAMP3+ DC (Zhang 2019 C4) genes; a DC exclusion set.",
          notes="Top genes of the Zhang 2019 Cell LAMP3+ DC cluster as compiled by Wu et al. 2021; contains IGKC, MALAT1, "
                "IL7R and CCR7 (not DC-specific)."),
-    *[dict(name=f"Combes2021_{k}", category="negative_lineage", file="lineage", grade="A", default=False, cit="combes",
+    # Platelet and RBC are in the default collection because tc.tl.gate uses them as contaminant negatives
+    # (monocyte-platelet complexes); scoring "default" first must give the gate the same inputs.
+    *[dict(name=f"Combes2021_{k}", category="negative_lineage", file="lineage", grade="A",
+           default=k in ("Platelet", "RBC"), cit="combes",
            src=(F_GATE, f"Combes2021_{s}"), description=f"Five-gene {d} lineage signature.", notes="Verbatim five-gene signature.")
       for k, s, d in [("TNK", "TNK", "T/NK"), ("B_Plasma", "B_Plasma", "B/plasma"), ("Neutrophil", "Neut", "neutrophil"),
                       ("Platelet", "NewPlatelet", "platelet"), ("RBC", "RBC", "red blood cell")]],

@@ -133,9 +133,11 @@ class MatrixSource:
         if self.kind == "csr" and self._canonical():
             # zero-copy row view of an in-memory CSR matrix (kernels only read it)
             a, b = X.indptr[start], X.indptr[stop]
-            return sp.csr_matrix(
+            view = sp.csr_matrix(
                 (X.data[a:b], X.indices[a:b], X.indptr[start : stop + 1] - a), shape=(stop - start, X.shape[1]), copy=False
             )
+            view.has_canonical_format = True  # rows of a canonical matrix
+            return view
         return X[start:stop]
 
     def _canonical(self) -> bool:

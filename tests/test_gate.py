@@ -90,7 +90,9 @@ def test_gate_reuses_stored_rank_scores(synth):
     assert "computed" in adata.uns["tamclass"]["gate"]["scores_from"]
 
 
-def test_gate_groupby_and_copy(synth):
+def test_gate_groupby_and_copy(synth, tmp_path):
+    import anndata as ad
+
     import tamclass as tc
 
     adata = synth.copy()
@@ -100,6 +102,10 @@ def test_gate_groupby_and_copy(synth):
     per = out.obs.groupby("cluster", observed=True)["tamclass_celltype"].nunique()
     assert (per == 1).all()
     assert out.uns["tamclass"]["gate"]["votes"]["smoothed"].all()
+    out.write_h5ad(tmp_path / "v.h5ad")
+    back = ad.read_h5ad(tmp_path / "v.h5ad")
+    pd.testing.assert_frame_equal(back.uns["tamclass"]["gate"]["votes"], out.uns["tamclass"]["gate"]["votes"],
+                                  check_dtype=False)
     with pytest.raises(InputError, match="groupby"):
         tc.tl.gate(adata, groupby="nope")
 

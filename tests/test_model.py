@@ -137,6 +137,9 @@ def test_save_load_roundtrip_identical(tmp_path):
         meta = json.loads(zf.read("model.json"))
     assert meta["format_version"] == 1 and meta["genes"] == model.genes
     assert "2 classes x 12 genes" in repr(again) and "M1-like" in repr(again)
+    import tamclass as tc
+
+    assert tc.Model is Model
 
 
 def test_uncalibrated_model_saves(tmp_path):
@@ -305,5 +308,8 @@ def test_train_errors_and_peer_accuracy(pbmc68k):
     acc_peer = (lr.predict((Xte - model.mean) / model.scale) == ref.obs["bulk_labels"].to_numpy()[test]).mean()
     assert acc >= acc_peer - 0.05, (acc, acc_peer)
     assert acc > 0.85
+    default = tc.tl.train(ref, "bulk_labels", epochs=2, device="cpu")  # genes=None: library genes present
+    lib = {g for sig in tc.signatures.load("all").values() for g in sig.genes}
+    assert 0 < default.n_genes and set(default.genes) <= lib
     prov = model.metadata["training"]
     assert prov["label_key"] == "bulk_labels" and sum(prov["n_cells_per_class"].values()) == int((~test).sum())

@@ -217,6 +217,10 @@ def classify(
     if model is not None:
         model = Model.coerce(model)
     if copy:
+        if adata.isbacked:
+            raise InputError("copy=True is not supported for an AnnData opened with backed='r' (it would load the "
+                             "whole matrix); use copy=False (results go to the in-memory obs/obsm/uns) or "
+                             "adata.to_memory() first.")
         adata = adata.copy()
     K = _keys(key_added)
     mac_key = f"{key_added}_is_macrophage"

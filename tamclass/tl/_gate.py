@@ -134,6 +134,10 @@ def gate(
 
     _check_adata(adata)
     if copy:
+        if adata.isbacked:
+            raise InputError("copy=True is not supported for an AnnData opened with backed='r' (it would load the "
+                             "whole matrix); use copy=False (results go to the in-memory obs/obsm/uns) or "
+                             "adata.to_memory() first.")
         adata = adata.copy()
     for name, val in (("min_score", min_score), ("margin", margin), ("min_fraction", min_fraction)):
         if not isinstance(val, (int, float)) or not np.isfinite(val):

@@ -65,11 +65,14 @@ def _overlap_hint(source, species: str) -> str:
 
 
 def _nonneg_stream(source, method, chunk_size, progress):
-    """A chunk stream factory that also refuses negative values for rank-based methods."""
+    """A chunk stream factory; the first full pass checks values (finite; non-negative for rank-based
+    methods), later passes (the scoring pass of two-pass methods) skip the checks."""
+    checked = [False]
 
     def chunks(desc: str):
-        for start, stop, chunk in source.iter_chunks(chunk_size, progress=progress, desc=desc):
-            if method.nonnegative and chunk.nnz and chunk.data.min() < 0:
+        check = not checked[0]
+        for start, stop, chunk in source.iter_chunks(chunk_size, check_finite=check, progress=progress, desc=desc):
+            if check and method.nonnegative and chunk.nnz and chunk.data.min() < 0:
                 k = int(np.argmax(chunk.data < 0))
                 row = int(np.searchsorted(chunk.indptr, k, side="right") - 1)
                 raise NormalizationError(
@@ -79,6 +82,7 @@ def _nonneg_stream(source, method, chunk_size, progress):
                     "matrix instead (use_raw=True or layer=...)"
                 )
             yield start, stop, chunk
+        checked[0] = True
 
     return chunks
 
@@ -344,9 +348,8 @@ def _write(adata, key_added: str, new: pd.DataFrame, prov: dict) -> None:
         kept = [c for c in old.columns if c not in new.columns]
         if kept:
             logger.info("obsm[%r]: kept %d earlier score column(s): %s", key, len(kept), ", ".join(map(str, kept)))
-        out = old.copy()
-        for c in new.columns:
-            out[c] = new[c]
+        order = list(old.columns) + [c for c in new.columns if c not in old.columns]
+        out = pd.concat([old[kept], new], axis=1)[order]
         prov["signatures"] = {**{c: old_prov[c] for c in kept if c in old_prov}, **prov["signatures"]}
     else:
         if old is not None:

@@ -17,6 +17,8 @@ and its own peak RSS (``VmHWM`` from /proc/self/status). Modes:
 ``backed``  ``anndata.read_h5ad(path, backed="r")`` then ``tc.tl.score`` (streams 10,000-cell chunks)
 ``dask``    ``anndata.experimental.read_elem_lazy(f["X"], chunks=(10_000, n_genes))`` then ``tc.tl.score``
             (dask's threaded scheduler; blocks scored in parallel by ``tamclass._dask``)
+``cluster``  the same on a ``dask.distributed.LocalCluster(n_workers=2, threads_per_worker=1)``: blocks are
+            read and scored in the worker processes (peak RSS reported for the client and each worker)
 
 Usage (files go to /tmp/tamclass_bench/, delete them afterwards)::
 
@@ -166,10 +168,16 @@ def child(mode: str, path: str, signatures: str, method: str):
         adata = ad.read_h5ad(path)
     elif mode == "backed":
         adata = ad.read_h5ad(path, backed="r")
-    elif mode == "dask":
+    elif mode in ("dask", "cluster"):
         import h5py
 
         hook = _install_dask_hook()
+        if mode == "cluster":
+            from dask.distributed import Client, LocalCluster
+
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   memory_limit="3GiB")
+            client = Client(cluster)
         f = h5py.File(path, "r")
         adata = ad.AnnData(obs=ad.io.read_elem(f["obs"]), var=ad.io.read_elem(f["var"]))
         adata.X = ad.experimental.read_elem_lazy(f["X"], chunks=(CHUNK, adata.n_vars))
@@ -178,6 +186,11 @@ def child(mode: str, path: str, signatures: str, method: str):
     t_score = time.perf_counter()
     tc.tl.score(adata, sigs, method=method, chunk_size=CHUNK if mode != "dask" else None)
     t_end = time.perf_counter()
+    workers_rss = None
+    if mode == "cluster":
+        workers_rss = sorted(client.run(_peak_rss_mib).values())
+        client.close()
+        cluster.close()
     scores = adata.obsm["tamclass_scores"]
     out = {
         "mode": mode,
@@ -193,6 +206,7 @@ def child(mode: str, path: str, signatures: str, method: str):
         "peak_rss_mib": _peak_rss_mib(),
         "checksum": float(scores.to_numpy().sum()),
         "dask_hook_in_score": hook,
+        "workers_peak_rss_mib": workers_rss,
     }
     if f is not None:
         f.close()
@@ -246,11 +260,15 @@ def report(out_png: Path):
     df = df.drop_duplicates(subset=["mode", "file"], keep="last")
     df["data"] = df["file"].map(lambda f: "real (pbmc3k resampled)" if f.startswith("pbmc3k") else "generated")
     df["cells_per_s"] = df["n_cells"] / df["total_s"]
+    if "workers_peak_rss_mib" not in df:
+        df["workers_peak_rss_mib"] = None
+    df["worker_peak_mib"] = df["workers_peak_rss_mib"].map(lambda w: max(w) if isinstance(w, list) and w else float("nan"))
     gen = df[df["data"] == "generated"].sort_values(["mode", "n_cells"])
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for mode, g in gen.groupby("mode"):
         axes[0].plot(g["n_cells"], g["total_s"], "o-", label=mode)
-        axes[1].plot(g["n_cells"], g["peak_rss_mib"] / 1024, "o-", label=mode)
+        peak = g["peak_rss_mib"].where(g["worker_peak_mib"].isna(), g[["peak_rss_mib", "worker_peak_mib"]].max(axis=1))
+        axes[1].plot(g["n_cells"], peak / 1024, "o-", label=mode if mode != "cluster" else "cluster (max of client, workers)")
     xs = sorted(gen["n_cells"].unique())
     if len(xs) > 1 and len(gen[gen["mode"] == "backed"]):
         b = gen[gen["mode"] == "backed"].set_index("n_cells")["total_s"]
@@ -265,7 +283,8 @@ def report(out_png: Path):
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out_png, dpi=120)
-    cols = ["data", "mode", "n_cells", "n_signatures", "open_s", "score_s", "total_s", "cells_per_s", "peak_rss_mib"]
+    cols = ["data", "mode", "n_cells", "n_signatures", "open_s", "score_s", "total_s", "cells_per_s", "peak_rss_mib",
+            "worker_peak_mib"]
     table = df.sort_values(["data", "n_cells", "mode"])[cols]
     print(table.to_markdown(index=False, floatfmt=".1f"))
 

@@ -38,8 +38,16 @@ __all__ = ["is_dask", "row_blocks", "score_dask", "column_stats_dask", "extract_
 
 
 def is_dask(X) -> bool:
-    """Whether ``X`` is a dask array (checked without importing dask)."""
-    return type(X).__module__.startswith("dask.") and hasattr(X, "chunks") and hasattr(X, "to_delayed")
+    """Whether ``X`` is a dask array, including anndata's ``DaskArrayView`` (``adata[mask].X``).
+
+    Never imports dask: if dask is not imported yet, ``X`` cannot be a dask array.
+    """
+    import sys
+
+    dask_array = sys.modules.get("dask.array")
+    if dask_array is None:
+        return False
+    return isinstance(X, dask_array.Array)
 
 
 class _BadValue(Exception):
@@ -56,8 +64,11 @@ class _BadValue(Exception):
 def row_blocks(X, chunk_size: int | None = None):
     """``X`` rechunked to row blocks spanning all columns (the kernels need whole cells).
 
-    ``chunk_size=None`` keeps the array's own row chunking (only the columns are merged).
+    ``chunk_size=None`` keeps the array's own row chunking (only the columns are merged). Unknown
+    chunk sizes (e.g. after boolean indexing) are computed first.
     """
+    if any(np.isnan(c) for c in X.chunks[0]):
+        X = X.compute_chunk_sizes()
     if chunk_size is not None:
         chunk_size = int(chunk_size)
         if chunk_size < 1:

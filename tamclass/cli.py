@@ -569,9 +569,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     # score
-    p = sub.add_parser("score", help="score signatures, gate macrophages, classify states (h5ad -> h5ad)",
-                       description="Score signatures, gate macrophages and classify their states; writes a new .h5ad "
-                                   "(the input is never modified).")
+    p = sub.add_parser(
+        "score", help="score signatures, gate macrophages, classify states (h5ad -> h5ad)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Score signatures, gate macrophages and classify their states; writes a new .h5ad (the input is\n"
+                    "never modified). Results: obsm['tamclass_scores'], obs['tamclass_celltype' | '_is_macrophage' |\n"
+                    "'_state' | '_state_confidence' | '_subset' | '_polarization'], obsm['tamclass_state_proba' |\n"
+                    "'_subset_proba'], uns['tamclass'] (provenance; 'samples' with --sample-key).",
+        epilog="examples:\n"
+               "  tamclass score tumour.h5ad -o tumour_tam.h5ad\n"
+               "  tamclass score tumour.h5ad -o out.h5ad --sample-key patient --table results/ --report report.html\n"
+               "  tamclass score tumour.h5ad -o out.h5ad --layer counts --signatures default my_sets.gmt\n"
+               "  tamclass score atlas.h5ad -o atlas_tam.h5ad --backed        # X stays on disk\n"
+               "  tamclass score query.h5ad -o out.h5ad --model my_model.tcm  # apply a model from 'tamclass train'",
+    )
     _add_verbosity(p, top=False)
     p.add_argument("input", metavar="IN.h5ad", help="input AnnData file")
     p.add_argument("-o", "--output", metavar="OUT.h5ad", required=True, help="output .h5ad (written atomically)")

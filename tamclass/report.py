@@ -228,7 +228,7 @@ def _sec_embedding(adata, key: str) -> str:
         return _missing("no tamclass results to show on the embedding")
     xy = np.asarray(adata.obsm[f"X_{basis}"])[:, :2]
     fig, axes = plt.subplots(1, len(cols), figsize=(4.2 * len(cols), 3.8), squeeze=False)
-    for ax, col in zip(axes[0], cols):
+    for ax, col in zip(axes[0], cols, strict=True):
         values = adata.obs[col]
         if pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype):
             v = values.to_numpy(dtype=float)
@@ -305,15 +305,22 @@ def _sec_samples(adata, key: str, sample_key: str | None) -> str:
     if isinstance(summ, dict) and summ.get("note"):
         note = f'<p class="note">{_esc(summ["note"])}</p>'
     parts.append(note)
-    try:
+    if sample_key and sample_key in adata.obs.columns:
+        import inspect
+
         import tamclass as tc
 
-        if sample_key and hasattr(tc.pl, "composition") and f"{key}_state" in adata.obs.columns:
-            ax = tc.pl.composition(adata, sample_key, key_added=key, show=False)
-            fig = ax[0].figure if isinstance(ax, (list, tuple, np.ndarray)) else ax.figure
-            parts.append(_fig_to_img(fig, "per-sample composition"))
-    except Exception as exc:  # noqa: BLE001 - the composition plot is optional
-        logger.debug("composition plot skipped in report: %s", exc)
+        for kind in ("celltype", "state", "subset"):
+            if f"{key}_{kind}" not in adata.obs.columns:
+                continue
+            try:
+                params = inspect.signature(tc.pl.composition).parameters
+                kw = {"key_added": key} if "key_added" in params else {"key": key}
+                ax = tc.pl.composition(adata, sample_key, kind=kind, show=False, **kw)
+                fig = ax[0].figure if isinstance(ax, (list, tuple, np.ndarray)) else ax.figure
+                parts.append(_fig_to_img(fig, f"per-sample {kind} composition"))
+            except Exception as exc:  # noqa: BLE001 - the composition plots are optional
+                logger.debug("composition plot (%s) skipped in report: %s", kind, exc)
     score_cols = [c for c in table.columns if c.startswith("score_") and not c.startswith("score_macrophage_")]
     if score_cols:
         parts.append("<details><summary>mean scores per sample</summary>" + _table(table[score_cols].T) + "</details>")

@@ -43,8 +43,6 @@ def install(monkeypatch) -> None:
         monkeypatch.setattr(score_mod, "resolve_matrix", resolve)
         monkeypatch.setattr(engine, "score_chunks", score_chunks)
     if not extract_hook_applied():
-        import numpy as np
-
         import tamclass._data as data_mod
 
         real_iter = data_mod.MatrixSource.iter_chunks
@@ -61,4 +59,14 @@ def install(monkeypatch) -> None:
                 yield off, off + part.shape[0], part
 
         monkeypatch.setattr(data_mod.MatrixSource, "iter_chunks", iter_chunks)
-        del np
+
+
+def views_detected() -> bool:
+    """Whether the adapter recognises anndata's DaskArrayView (``adata[mask].X`` of a dask-backed AnnData)."""
+    import anndata as ad
+    import dask.array as da
+
+    import tamclass._data as data_mod
+
+    view = ad.AnnData(da.zeros((4, 3), chunks=(2, 3)))[:2]
+    return bool(data_mod._is_dask(view.X))

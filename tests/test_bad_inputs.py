@@ -409,7 +409,6 @@ def test_22_output_not_writable(tmp_path, h5ad):
         check_output_path(f / "o.h5ad")
     with pytest.raises(TamclassIOError, match=r"is a directory"):
         check_output_path(tmp_path)
-    t0 = time.perf_counter()
     _user_error(_cli("score", h5ad, "-o", tmp_path / "nodir" / "o.h5ad"), "does not exist")
     assert not (tmp_path / "nodir").exists()
     if os.geteuid() != 0:  # root ignores directory permissions
@@ -420,7 +419,6 @@ def test_22_output_not_writable(tmp_path, h5ad):
             _user_error(_cli("score", h5ad, "-o", ro / "o.h5ad"), "no write permission")
         finally:
             ro.chmod(0o700)
-    del t0
 
 
 @pytest.mark.xfail(strict=True, reason="an unwritable output dir that passes os.access (root, read-only fs) is only "

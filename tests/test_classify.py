@@ -66,6 +66,7 @@ def test_provenance_and_h5ad_roundtrip(classified, tmp_path):
     sm = info["state_model"]
     assert sm["status"] == "trained" and sm["temperature"] > 0
     assert 0 <= sm["ece_calibrated"] <= 1 and 0 <= sm["ece_uncalibrated"] <= 1
+    assert sm["n_calibration"] > 0 and sm["n_evaluation"] > 0 and "evaluation part" in sm["calibration_protocol"]
     assert sm["n_seeds"]["M1-like"] >= 10 and sm["n_seeds"]["M2-like"] >= 10
     assert len(info["panel_genes"]) > 50
     path = tmp_path / "c.h5ad"

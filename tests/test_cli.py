@@ -203,18 +203,18 @@ def test_score_backed_matches_in_memory(workdir):
 
 
 def test_no_classify_layer_and_signature_choice(workdir):
-    """--layer counts (raw counts, normalised on the fly) gives the API's scores on the log-normalised X."""
+    """--layer counts (rank scores are invariant to per-cell scaling + log) gives the API's scores on X."""
     out = workdir / "noclass.h5ad"
-    proc = run_cli("score", workdir / "in.h5ad", "-o", out, "--no-classify", "--method", "mean", "--layer", "counts",
+    proc = run_cli("score", workdir / "in.h5ad", "-o", out, "--no-classify", "--method", "rank", "--layer", "counts",
                    "--signatures", "Macrophage_identity,Cheng2021_M1", "Cheng2021_M2", "--compression", "none",
                    check_rc=0)
     a = ad.read_h5ad(out)
     assert list(a.obsm["tamclass_scores"].columns) == ["Macrophage_identity", "Cheng2021_M1", "Cheng2021_M2"]
     assert "tamclass_celltype" in a.obs and "tamclass_state" not in a.obs
-    assert a.uns["tamclass"]["score"]["method"] == "mean"
+    assert a.uns["tamclass"]["score"]["method"] == "rank"
     assert a.uns["tamclass"]["score"]["input"]["layer"] == "counts"
     ref = ad.read_h5ad(workdir / "in.h5ad")
-    tc.tl.score(ref, ["Macrophage_identity", "Cheng2021_M1", "Cheng2021_M2"], method="mean")
+    tc.tl.score(ref, ["Macrophage_identity", "Cheng2021_M1", "Cheng2021_M2"], method="rank")
     np.testing.assert_allclose(a.obsm["tamclass_scores"].to_numpy(), ref.obsm["tamclass_scores"].to_numpy(),
                                rtol=1e-4, atol=1e-5)
     assert "wrote:" in proc.stdout

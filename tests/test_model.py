@@ -107,7 +107,32 @@ def test_training_is_deterministic_and_learns():
         np.testing.assert_array_equal(a["weights"][k], b["weights"][k])
     assert any(not np.array_equal(a["weights"][k], c["weights"][k]) for k in a["weights"])
     assert a["held_out_accuracy"] > 0.8
-    assert a["n_calibration"] == pytest.approx(0.2 * len(y), abs=2)
+    assert a["n_calibration"] + a["n_evaluation"] == pytest.approx(0.2 * len(y), abs=2)
+    assert a["n_calibration"] == pytest.approx(0.1 * len(y), abs=2)
+    np.testing.assert_array_equal(a["calibration_index"], b["calibration_index"])  # same seed, same split
+
+
+def test_temperature_fitted_on_calibration_part_ece_on_evaluation_part():
+    """Issue 3 follow-up: T is fitted on one half of the held-out cells, ECE/accuracy reported on the other."""
+    from tamclass.classifier._calibrate import expected_calibration_error, fit_temperature, softmax
+    from tamclass.classifier._fit import fit_classifier, predict_logits, scaler_apply
+
+    X, y = _toy()
+    fit = fit_classifier(X, y, 2, hidden=8, epochs=5, batch_size=64, calibration_fraction=0.3, seed=1, device="cpu")
+    cal, ev = fit["calibration_index"], fit["evaluation_index"]
+    assert len(cal) and len(ev) and not set(cal) & set(ev)
+    for part in (cal, ev):  # stratified: both classes in both parts
+        assert set(np.unique(y[part])) == {0, 1}
+    Z = scaler_apply(X, fit["mean"], fit["scale"])
+    lc = predict_logits(fit["weights"], Z[cal])
+    le = predict_logits(fit["weights"], Z[ev])
+    assert fit["temperature"] == pytest.approx(fit_temperature(lc, y[cal]))
+    assert fit["temperature"] != pytest.approx(fit_temperature(le, y[ev]))  # the evaluation part was not used
+    assert fit["ece_uncalibrated"] == pytest.approx(expected_calibration_error(softmax(le), y[ev]))
+    assert fit["ece_calibrated"] == pytest.approx(expected_calibration_error(softmax(le, fit["temperature"]), y[ev]))
+    assert fit["ece_calibration_part"] == pytest.approx(
+        expected_calibration_error(softmax(lc, fit["temperature"]), y[cal]))
+    assert fit["held_out_accuracy"] == pytest.approx(float((le.argmax(1) == y[ev]).mean()))
 
 
 def test_training_leaves_global_rng_alone():

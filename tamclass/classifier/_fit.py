@@ -165,10 +165,17 @@ def fit_classifier(
     progress=None,
 ) -> dict:
     """Standardise ``X`` (log-normalised expression, cells x genes), train on a stratified
-    ``1 - calibration_fraction`` of the cells, fit the temperature on the rest and report ECE.
+    ``1 - calibration_fraction`` of the cells and split the held-out cells (stratified, half and half,
+    same seed) into a *calibration* part, on which the temperature is fitted, and a disjoint
+    *evaluation* part, on which accuracy and the ECE before / after temperature scaling are reported
+    (so the reported calibration is not measured on the cells it was fitted on).
 
     Returns a dict with ``weights, mean, scale, temperature, ece_uncalibrated, ece_calibrated,
-    held_out_accuracy, n_train, n_calibration, loss_history``.
+    held_out_accuracy`` (these three on the evaluation part), ``ece_calibration_part`` (ECE after
+    scaling on the calibration part, for comparison), ``n_train, n_calibration, n_evaluation,
+    loss_history`` and the index arrays ``calibration_index`` / ``evaluation_index`` (into ``X``).
+    With fewer than two held-out cells of a class, that class's cells all go to the calibration part;
+    an empty evaluation part gives NaN metrics.
     """
     y = np.asarray(y, dtype=np.int64)
     mean, scale = scaler_fit(X)
@@ -178,18 +185,22 @@ def fit_classifier(
         tr, ho = stratified_split(y, calibration_fraction, rng)
     else:
         tr, ho = np.arange(len(y)), np.zeros(0, dtype=np.int64)
+    cal, ev = calibration_split(y, ho, rng)
     weights, history = train_network(
         Z[tr], y[tr], n_classes, hidden=hidden, epochs=epochs, lr=lr, weight_decay=weight_decay,
         batch_size=batch_size, seed=seed, device=device, progress=progress,
     )
-    temperature, ece0, ece1, acc = 1.0, float("nan"), float("nan"), float("nan")
-    if len(ho):
-        logits = predict_logits(weights, Z[ho], device=device)
-        temperature = fit_temperature(logits, y[ho])
-        ece0 = expected_calibration_error(softmax(logits), y[ho])
+    temperature, ece0, ece1, acc, ece_cal = 1.0, float("nan"), float("nan"), float("nan"), float("nan")
+    if len(cal):
+        logits = predict_logits(weights, Z[cal], device=device)
+        temperature = fit_temperature(logits, y[cal])
+        ece_cal = expected_calibration_error(softmax(logits, temperature), y[cal])
+    if len(ev):
+        logits = predict_logits(weights, Z[ev], device=device)
+        ece0 = expected_calibration_error(softmax(logits), y[ev])
         p = softmax(logits, temperature)
-        ece1 = expected_calibration_error(p, y[ho])
-        acc = float((p.argmax(1) == y[ho]).mean())
+        ece1 = expected_calibration_error(p, y[ev])
+        acc = float((p.argmax(1) == y[ev]).mean())
     return {
         "weights": weights,
         "mean": mean,
@@ -197,8 +208,21 @@ def fit_classifier(
         "temperature": float(temperature),
         "ece_uncalibrated": float(ece0),
         "ece_calibrated": float(ece1),
+        "ece_calibration_part": float(ece_cal),
         "held_out_accuracy": acc,
         "n_train": int(len(tr)),
-        "n_calibration": int(len(ho)),
+        "n_calibration": int(len(cal)),
+        "n_evaluation": int(len(ev)),
+        "calibration_index": cal,
+        "evaluation_index": ev,
         "loss_history": [float(v) for v in history],
     }
+
+
+def calibration_split(y: np.ndarray, held_out: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Split the held-out indices into (calibration, evaluation), stratified by class, half each."""
+    held_out = np.asarray(held_out, dtype=np.int64)
+    if len(held_out) == 0:
+        return held_out, held_out
+    c_rel, e_rel = stratified_split(np.asarray(y)[held_out], 0.5, rng)
+    return held_out[c_rel], held_out[e_rel]

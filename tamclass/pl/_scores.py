@@ -296,7 +296,7 @@ def score_distribution(
             extra.set_visible(False)
         axes = axes[:n]
     codes = g.to_numpy()
-    for a, name in zip(axes, df.columns):
+    for a, name in zip(axes, df.columns, strict=True):
         values = df[name].to_numpy(dtype=float)
         data = [values[(codes == c) & np.isfinite(values)] for c in cats]
         keep = [i for i, d in enumerate(data) if len(d)]

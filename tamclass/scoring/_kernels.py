@@ -75,9 +75,17 @@ def ucell_accumulate(indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, max
         cs = cv[order]
         gt = np.zeros(m + 1, dtype=np.int64)
         eq = np.zeros(m + 1, dtype=np.int64)
+        c_lo = cs[0]
+        c_hi = cs[m - 1]
         for k in range(s, e):
             w = np.float64(data[k])
-            if w == 0:
+            if w == 0 or w < c_lo:
+                continue  # below every candidate: ranks no candidate
+            if w > c_hi:
+                gt[m] += 1
+                continue
+            if w == c_lo:  # fast path: the smallest candidate value (often the big count-1 tie)
+                eq[0] += 1
                 continue
             p = np.searchsorted(cs, w, side="left")
             gt[p] += 1
@@ -153,9 +161,20 @@ def aucell_accumulate(indptr, indices, data, col_to_union, union_cols, pos, p_pt
             cps = cp[order]
             gt = np.zeros(m + 1, dtype=np.int64)
             tie = np.zeros(m + 1, dtype=np.int64)
+            c_lo = cs[0]
+            c_hi = cs[m - 1]
+            q_lo = np.searchsorted(cs, c_lo, side="right")
             for k in range(s, e):
                 w = np.float64(data[k])
-                if w == 0:
+                if w == 0 or w < c_lo:
+                    continue  # below every candidate: ranks no candidate
+                if w > c_hi:
+                    gt[m] += 1
+                    continue
+                if w == c_lo:  # fast path: the smallest candidate value (often the big count-1 tie)
+                    t = np.searchsorted(cps[:q_lo], pos[indices[k]], side="right")
+                    if t < q_lo:
+                        tie[t] += 1
                     continue
                 p = np.searchsorted(cs, w, side="left")
                 gt[p] += 1

@@ -52,6 +52,13 @@ def _proba_frame(proba, classes, mask, obs_names) -> pd.DataFrame:
     return pd.DataFrame(full, index=pd.Index(obs_names), columns=pd.Index(list(classes)))
 
 
+_CALIBRATION_PROTOCOL = (
+    "held-out seeds (calibration_fraction, stratified) split half/half with the seed: temperature fitted on the "
+    "calibration part (NLL); held_out_accuracy and ece_uncalibrated/ece_calibrated measured on the disjoint "
+    "evaluation part; ece_calibration_part = ECE after scaling on the cells T was fitted on"
+)
+
+
 def _train_from_seeds(X, labels, classes, *, kind, genes, hidden, epochs, lr, batch_size, max_seeds_per_class,
                       min_seeds_per_class, calibration_fraction, random_state, device, species, progress):
     """Train + calibrate a Model on seed cells; drops classes with too few seeds. Returns (model|None, info)."""
@@ -90,7 +97,9 @@ def _train_from_seeds(X, labels, classes, *, kind, genes, hidden, epochs, lr, ba
                 "hidden": int(hidden), "epochs": int(epochs),
                 "ece_uncalibrated": fit["ece_uncalibrated"], "ece_calibrated": fit["ece_calibrated"],
                 "held_out_accuracy": fit["held_out_accuracy"], "n_train": fit["n_train"],
-                "n_calibration": fit["n_calibration"],
+                "n_calibration": fit["n_calibration"], "n_evaluation": fit["n_evaluation"],
+                "ece_calibration_part": fit["ece_calibration_part"],
+                "calibration_protocol": _CALIBRATION_PROTOCOL,
             },
         },
     )
@@ -98,6 +107,8 @@ def _train_from_seeds(X, labels, classes, *, kind, genes, hidden, epochs, lr, ba
         "status": "trained", "classes": kept, "temperature": fit["temperature"],
         "ece_uncalibrated": fit["ece_uncalibrated"], "ece_calibrated": fit["ece_calibrated"],
         "held_out_accuracy": fit["held_out_accuracy"], "n_train": fit["n_train"], "n_calibration": fit["n_calibration"],
+        "n_evaluation": fit["n_evaluation"], "ece_calibration_part": fit["ece_calibration_part"],
+        "calibration_protocol": _CALIBRATION_PROTOCOL,
         "final_loss": fit["loss_history"][-1] if fit["loss_history"] else float("nan"),
     })
     return model, info
@@ -144,8 +155,10 @@ def classify(
     seeds are dropped and listed in ``uns``). A small torch network (``hidden`` ReLU units; 0 = softmax
     regression) is trained on the log1p(CP10k), standardised expression of a fixed panel (the union of the
     genes of those nine sets present in the data), on a stratified ``1 - calibration_fraction`` of the
-    seeds; a temperature is fitted on the held-out seeds (Guo et al. 2017) and the expected calibration error
-    before/after is recorded. All macrophages are then labelled. Because seeds are the tails of the
+    seeds. The held-out seeds are split (stratified, half/half, deterministic with ``random_state``) into a
+    calibration part, on which a temperature is fitted (Guo et al. 2017), and a disjoint evaluation part, on
+    which the held-out accuracy and the expected calibration error before/after scaling are recorded.
+    All macrophages are then labelled. Because seeds are the tails of the
     macrophages in ``adata``, states are relative to the macrophages classified together.
 
     * state: the most probable class when its calibrated probability >= ``state_threshold`` (0.7), else

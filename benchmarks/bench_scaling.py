@@ -286,7 +286,14 @@ def report(out_png: Path):
     cols = ["data", "mode", "n_cells", "n_signatures", "open_s", "score_s", "total_s", "cells_per_s", "peak_rss_mib",
             "worker_peak_mib"]
     table = df.sort_values(["data", "n_cells", "mode"])[cols]
-    print(table.to_markdown(index=False, floatfmt=".1f"))
+    def fmt(v):
+        if isinstance(v, float):
+            return "" if v != v else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}")
+        return f"{v:,}" if isinstance(v, int) else str(v)
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    print("\n".join(lines))
 
 
 def main():

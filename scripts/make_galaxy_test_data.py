@@ -11,8 +11,8 @@ Files written (each < 1 MB, the IUC limit for test data):
 ``tam_small.h5ad``
     A subset of tamclass' bundled demo data (``tamclass/datasets/data/demo.h5ad``: real cells from the
     MIT-licensed CellTypist sample, Domínguez Conde C et al. 2022, Science 376:eabl5197,
-    doi:10.1126/science.abl5197). Every 3rd cell (about 190 of 559, all pseudo-samples kept) and the genes
-    of the whole signature library plus the most highly expressed genes (1,200 genes in all). ``X`` keeps
+    doi:10.1126/science.abl5197). Every 3rd cell (187 of 559, all pseudo-samples kept); genes: the 800 most
+    expressed ones plus every gene of the signature library. ``X`` keeps
     the demo's log1p(CP10k) values *as computed on all genes* (sub-setting genes does not renormalise);
     the raw-count layer is dropped to stay small. Library genes that the CellTypist sample measured but never
     detected (e.g. MRC1, CCL18: zero in all 559 cells; the demo drops undetected genes) are added back as
@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 OUT_DIR = REPO / "galaxy" / "tamclass" / "test-data"
 DEMO = REPO / "tamclass" / "datasets" / "data" / "demo.h5ad"
 RESEARCH_SIGS = REPO.parent / "shared" / "research" / "signatures"
-N_GENES = 1200
+N_TOP = 800
 CELL_STEP = 3
 SEED = 20261121
 MAX_BYTES = 1_000_000
@@ -128,15 +128,10 @@ def make_h5ad(out: Path) -> None:
     X = adata.X
     mean = np.asarray(X.mean(axis=0)).ravel()
     var_names = pd.Index(adata.var_names)
-    keep = [g for g in var_names if g in lib_genes]
-    order = np.argsort(-mean, kind="stable")
-    for i in order:
-        if len(keep) >= N_GENES:
-            break
-        g = var_names[i]
-        if g not in lib_genes:
-            keep.append(g)
-    keep_set = set(keep)
+    # the N_TOP most expressed genes (independent of the library, so a library change only adds or removes
+    # library genes) + every library gene of the source
+    top = set(var_names[np.argsort(-mean, kind="stable")[:N_TOP]])
+    keep_set = top | (set(var_names) & lib_genes)
     genes = [g for g in var_names if g in keep_set]  # original gene order
     sub = adata[:, genes]
     X = sp.csr_matrix(sub.X, dtype=np.float32)
@@ -157,7 +152,7 @@ def make_h5ad(out: Path) -> None:
     out_ad.uns["tamclass_galaxy_test_data"] = {
         "source": source,
         "cells": f"every {CELL_STEP}th cell of the source, in file order",
-        "genes": f"{len(genes)} genes: all library genes present ({lib_source}) + top mean-expressed genes",
+        "genes": f"{len(genes)} genes: the {N_TOP} most expressed + all library genes ({lib_source})",
         "X": "log1p(CP10k) of the source, computed on all genes before sub-setting",
         "restored_zero_genes": ", ".join(restored) if restored else "none",
         "made_by": "scripts/make_galaxy_test_data.py",

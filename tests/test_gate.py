@@ -32,6 +32,85 @@ def test_gate_rule_hand_computed():
     assert [CATS[c] for c in codes] == ["macrophage", "monocyte", "other", "other", "dendritic", "monocyte"]
 
 
+def test_coverage_normalise_hand_computed():
+    from tamclass.classifier._gating import coverage_normalise
+
+    # set of n=4 genes, p=2 present at ranks 1 and 3, max_rank=10: imputed rank sum 1+3+10+10 = 24,
+    # U = 1 - (24 - 10) / (40 - 10) = 8/15; over the present genes: 1 - (4 - 3) / (20 - 3) = 16/17
+    out = coverage_normalise(np.array([[8 / 15, 0.3, 0.2]]), [4, 5, 3], [2, 5, 0], max_rank=10)
+    assert out[0, 0] == pytest.approx(16 / 17)
+    assert out[0, 1] == pytest.approx(0.3)  # fully covered: unchanged
+    assert np.isnan(out[0, 2])  # no gene present
+
+
+def test_coverage_normalise_matches_pyucell_skip(pbmc68k):
+    """Converting our (imputed) rank scores equals pyucell's missing_genes="skip" (the peer)."""
+    import pyucell
+
+    import tamclass as tc
+    from tamclass.classifier._gating import coverage_normalise
+
+    adata = pbmc68k.raw.to_adata()[:150].copy()
+    present = list(adata.var_names[:40:4])
+    sigs = {"half": present[:5] + ["NOTAGENE1", "NOTAGENE2", "NOTAGENE3"], "one_missing": present[5:] + ["NOTAGENE4"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tc.tl.score(adata, sigs, method="rank", max_rank=200)
+        pyucell.compute_ucell_scores(adata, sigs, max_rank=200, missing_genes="skip", n_jobs=1)
+    ours = coverage_normalise(adata.obsm["tamclass_scores"][["half", "one_missing"]].to_numpy(), [8, 6], [5, 5],
+                              max_rank=200)
+    peer = adata.obs[["half_UCell", "one_missing_UCell"]].to_numpy()
+    np.testing.assert_allclose(ours, peer, atol=1e-5)
+
+
+def test_lineage_rule_hand_computed():
+    from tamclass.classifier._gating import lineage_rule
+
+    #            mac   mono  dc     (coverage-normalised, smoothed); the last cell is not myeloid
+    A = np.array([[0.0, 0.9, 0.0],    # dc 0 not eligible -> monocyte
+                  [0.0, 0.9, 0.05],   # dc 0.05 < min_score -> monocyte
+                  [0.0, 0.8, 0.3],    # z(mono) = (0.8-0.85)/0.2544 = -0.20 < z(dc) = (0.3-0.025)/0.1367 = 2.01
+                  [0.0, 0.6, 0.3],    # dc only 0.02 above its negative (0.28) < margin -> monocyte
+                  [0.95, 0.9, 0.0],   # macrophage eligible and 0.95 > monocyte 0.9 -> macrophage
+                  [0.05, 0.2, 0.0],   # only monocyte eligible
+                  [0.9, 0.9, 0.9]])   # not myeloid (stage 1) -> other
+    neg = np.array([0.0, 0.0, 0.0, 0.28, 0.0, 0.0, 0.0])
+    myeloid = np.array([True] * 6 + [False])
+    codes, info = lineage_rule(A, neg, myeloid, min_score=0.1, margin=0.05, min_cells=3)
+    assert [CATS[c] for c in codes] == ["monocyte", "monocyte", "dendritic", "monocyte", "macrophage", "monocyte",
+                                        "other"]
+    assert info["mode"] == "relative"
+    # by hand over the 6 myeloid cells: mono median (0.8+0.9)/2, sd (ddof 0) 0.25441; dc median 0.025, sd 0.13668
+    np.testing.assert_allclose(info["centre"], [0.85, 0.025], atol=1e-12)
+    np.testing.assert_allclose(info["scale"], [0.25441, 0.13668], atol=1e-5)
+    # too few myeloid cells for a z-scale: monocyte vs dendritic by the scores themselves -> cell 2 monocyte
+    codes, info = lineage_rule(A, neg, myeloid, min_score=0.1, margin=0.05, min_cells=50)
+    assert info["mode"] == "absolute" and CATS[codes[2]] == "monocyte" and CATS[codes[4]] == "macrophage"
+
+
+def test_knn_smooth_hand_computed():
+    from tamclass.classifier._gating import knn_smooth
+
+    emb = np.array([[0.0], [1.0], [3.0], [7.0]])
+    vals = np.array([[1.0], [2.0], [4.0], [8.0]])
+    out = knn_smooth(vals, emb, k=1, decay=0.5)  # self weight 1, nearest neighbour 0.5 -> (v + 0.5 v_nn) / 1.5
+    np.testing.assert_allclose(out[:, 0], [(1 + 0.5 * 2) / 1.5, (2 + 0.5 * 1) / 1.5, (4 + 0.5 * 2) / 1.5,
+                                           (8 + 0.5 * 4) / 1.5])
+
+
+def test_gate_warns_on_poor_identity_coverage(synth):
+    import tamclass as tc
+    from tamclass._errors import TamclassWarning
+
+    sig = tc.signatures.load("Monocyte_classical")["Monocyte_classical"]
+    drop = set(sig.genes[2:])
+    adata = synth[:200, [g for g in synth.var_names if g not in drop]].copy()
+    with pytest.warns(TamclassWarning, match=r"Monocyte_classical 2/10"):
+        tc.tl.gate(adata)
+    cov = adata.uns["tamclass"]["gate"]["coverage"]["Monocyte_classical"]
+    assert cov == {"n_present": 2, "n_total": 10}
+
+
 def test_majority_vote_hand_computed():
     from tamclass.classifier._gating import majority_vote
 
@@ -62,10 +141,13 @@ def test_gate_synthetic_programs(synth, tmp_path):
     assert set(adata.obsm) == obsm_before  # internal scores are not written
     info = adata.uns["tamclass"]["gate"]
     assert sum(info["counts"].values()) == adata.n_obs and info["min_score"] == 0.1
+    assert "stage 2" in info["rule"] and info["smooth_k"] == 10 and info["lineage_mode"] == "relative"
     path = tmp_path / "g.h5ad"
     adata.write_h5ad(path)
     back = ad.read_h5ad(path)
     assert back.uns["tamclass"]["gate"]["counts"] == info["counts"]
+    assert back.uns["tamclass"]["gate"]["coverage"] == info["coverage"]
+    np.testing.assert_allclose(back.uns["tamclass"]["gate"]["lineage_scale"], info["lineage_scale"])
     assert list(back.obs["tamclass_celltype"].cat.categories) == CATS
 
 
@@ -108,6 +190,11 @@ def test_gate_groupby_and_copy(synth, tmp_path):
                                   check_dtype=False)
     with pytest.raises(InputError, match="groupby"):
         tc.tl.gate(adata, groupby="nope")
+    with pytest.raises(InputError, match="smooth_k"):
+        tc.tl.gate(adata, smooth_k=-1)
+    plain = tc.tl.gate(adata, smooth_k=0, copy=True)  # per-cell scores, no smoothing
+    assert plain.uns["tamclass"]["gate"]["n_smoothed"] == 0
+    assert (plain.obs["tamclass_celltype"] == out.obs["tamclass_celltype"]).mean() > 0.9
 
 
 def test_gate_does_not_clobber_user_columns(synth):

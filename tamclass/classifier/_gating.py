@@ -19,15 +19,19 @@ imputed at ``max_rank``, so poorly covered sets are shrunk -- conservative for a
    weights ``(1 - decay)^i`` over the cell itself and its ``k`` nearest neighbours) among the myeloid
    cells, in a PCA of their expression of the signature-library genes: sets with 2-3 present genes
    are noisy per cell (dropouts), their neighbourhood average is not.
-3. *Data-relative comparison*: each lineage's smoothed score is standardised within the myeloid
-   compartment, ``z = (s - median) / sd``, because the sets live on different scales (monocyte genes
-   such as S100A8 are among the most expressed genes of any myeloid cell, dendritic-cell genes are
-   not); a lineage is *eligible* only when its own smoothed score passes the stage-1 bar
-   (``s >= min_score`` and ``s - smoothed negative >= margin``), so a compartment without dendritic
-   cells does not get any from the z-scale alone. The call is the eligible lineage with the largest z
-   (either monocyte set counts as monocyte); with no eligible lineage, the largest smoothed score.
-   With fewer than ``min_cells`` myeloid cells the z-scale is not estimated and the call is the
-   eligible lineage with the largest smoothed score (the ``"absolute"`` mode).
+3. *Lineage call*: a lineage is *eligible* when its own smoothed score passes the stage-1 bar
+   (``s >= min_score`` and ``s - smoothed negative >= margin``).
+   Monocyte vs dendritic is data-relative: each is standardised within the myeloid compartment,
+   ``z = (s - median) / sd``, and the eligible one with the larger z wins, because the two sets live on
+   different scales (S100A8/9, FCN1, LYZ are among the most expressed genes of any myeloid cell and are
+   also expressed by cDC2/DC3 -- Villani et al. 2017 Science 356:eaah4573; Dutertre et al. 2019 Immunity
+   51:573 -- while the dendritic-cell genes are not); eligibility keeps a compartment without dendritic
+   cells from getting any from the z-scale alone.
+   Macrophage vs monocyte is absolute: macrophage when eligible and its score exceeds the monocyte
+   score (both abundant programmes of one differentiation continuum, on one scale; a z-scale would turn
+   the noise of an absent lineage, e.g. macrophages in blood, into calls).
+   No eligible lineage: the largest smoothed score. With fewer than ``min_cells`` myeloid cells the
+   z-scale is not estimated and monocyte vs dendritic is also absolute (``"absolute"`` mode).
 
 Everything else is "other". All steps are deterministic (exact neighbours, eigen-decomposition PCA
 with fixed signs; no random numbers).
@@ -129,31 +133,44 @@ def lineage_rule(ident, neg, myeloid, *, min_score: float, margin: float, min_ce
     """Stage 2 on (already coverage-normalised and smoothed) lineage scores.
 
     ``ident``: cells x 3 (macrophage, monocyte, dendritic); ``neg``: cells; ``myeloid``: stage-1 mask.
-    Returns ``(codes, info)``; codes index :data:`CELLTYPES` (non-myeloid -> 3 "other"); info has the
-    mode (``"relative"`` or ``"absolute"``), and the per-lineage centre and scale used."""
+
+    * eligible lineage: score >= ``min_score`` and score - ``neg`` >= ``margin``;
+    * monocyte vs dendritic: the eligible one with the larger ``z = (s - median) / sd`` over the myeloid
+      cells (``"relative"`` mode; with fewer than ``min_cells`` myeloid cells, the larger score:
+      ``"absolute"`` mode);
+    * macrophage when eligible and its score exceeds the monocyte score (absolute: both are abundant
+      lineage programmes of one differentiation continuum, on the same scale);
+    * no eligible lineage: the largest score.
+
+    Returns ``(codes, info)``; codes index :data:`CELLTYPES` (non-myeloid -> 3, "other"); info has the
+    mode and the monocyte / dendritic centre and scale used."""
     A = np.asarray(ident, dtype=np.float64)
-    A = np.where(np.isfinite(A), A, np.nan)
+    A = np.where(np.isfinite(A), A, -np.inf)
     neg = np.nan_to_num(np.asarray(neg, dtype=np.float64))
     myeloid = np.asarray(myeloid, dtype=bool)
-    eligible = np.nan_to_num(A, nan=-np.inf) >= min_score
-    eligible &= (np.nan_to_num(A, nan=-np.inf) - neg[:, None]) >= margin
+    eligible = (A >= min_score) & (A - neg[:, None] >= margin)
     n_my = int(myeloid.sum())
-    fallback = np.nan_to_num(A, nan=-np.inf)
+    md = A[:, 1:]
     if n_my >= max(int(min_cells), 2):
-        M = A[myeloid]
+        M = md[myeloid]
+        M = np.where(np.isfinite(M), M, np.nan)
         with np.errstate(all="ignore"):
             centre = np.nanmedian(M, axis=0)
             scale = np.nanstd(M, axis=0)
         centre = np.where(np.isfinite(centre), centre, 0.0)
         scale = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
-        Z = (np.nan_to_num(A, nan=-np.inf) - centre) / scale
+        Z = (md - centre) / scale
         mode = "relative"
     else:
-        centre, scale = np.zeros(A.shape[1]), np.ones(A.shape[1])
-        Z = fallback
+        centre, scale = np.zeros(2), np.ones(2)
+        Z = md
         mode = "absolute"
-    Z = np.where(eligible, Z, -np.inf)
-    call = np.where(eligible.any(axis=1), Z.argmax(axis=1), fallback.argmax(axis=1))
+    Z = np.where(eligible[:, 1:], Z, -np.inf)
+    any_md = eligible[:, 1:].any(axis=1)
+    call = np.where(any_md, Z.argmax(axis=1) + 1, 1)
+    mac = eligible[:, 0] & ((A[:, 0] > A[:, 1]) | ~any_md)
+    call = np.where(mac, 0, call)
+    call = np.where(eligible.any(axis=1), call, A.argmax(axis=1))
     codes = np.where(myeloid, call, 3).astype(np.int64)
     info = {"mode": mode, "centre": [float(c) for c in centre], "scale": [float(s) for s in scale],
             "n_myeloid": n_my}

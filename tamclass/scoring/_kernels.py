@@ -57,20 +57,17 @@ def ucell_accumulate(indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, max
     for i in nb.prange(n_rows):
         s = indptr[i]
         e = indptr[i + 1]
+        cv = np.empty(e - s, dtype=np.float64)
+        ck = np.empty(e - s, dtype=np.int64)
         m = 0
         for k in range(s, e):
             if data[k] != 0 and col_to_union[indices[k]] >= 0:
+                cv[m] = data[k]
+                ck[m] = k
                 m += 1
         if m == 0:
             continue
-        cv = np.empty(m, dtype=np.float64)
-        ck = np.empty(m, dtype=np.int64)
-        j = 0
-        for k in range(s, e):
-            if data[k] != 0 and col_to_union[indices[k]] >= 0:
-                cv[j] = data[k]
-                ck[j] = k
-                j += 1
+        cv = cv[:m]
         order = np.argsort(cv)
         cs = cv[order]
         gt = np.zeros(m + 1, dtype=np.int64)

@@ -306,17 +306,13 @@ def _sec_samples(adata, key: str, sample_key: str | None) -> str:
         note = f'<p class="note">{_esc(summ["note"])}</p>'
     parts.append(note)
     if sample_key and sample_key in adata.obs.columns:
-        import inspect
-
         import tamclass as tc
 
         for kind in ("celltype", "state", "subset"):
             if f"{key}_{kind}" not in adata.obs.columns:
                 continue
             try:
-                params = inspect.signature(tc.pl.composition).parameters
-                kw = {"key_added": key} if "key_added" in params else {"key": key}
-                ax = tc.pl.composition(adata, sample_key, kind=kind, show=False, **kw)
+                ax = tc.pl.composition(adata, sample_key, kind=kind, show=False, key_added=key)
                 fig = ax[0].figure if isinstance(ax, (list, tuple, np.ndarray)) else ax.figure
                 parts.append(_fig_to_img(fig, f"per-sample {kind} composition"))
             except Exception as exc:  # noqa: BLE001 - the composition plots are optional
@@ -328,29 +324,13 @@ def _sec_samples(adata, key: str, sample_key: str | None) -> str:
 
 
 def _sec_evidence(adata, key: str) -> str:
-    try:
-        import tamclass as tc
+    from .prognosis import link
 
-        link = getattr(tc.prognosis, "link", None)
-        if link is None:  # not (yet) in the public prognosis namespace
-            from .prognosis import _evidence
-
-            link = getattr(_evidence, "link", None)
-        uns = adata.uns.get(key, {})
-        table = uns.get("samples") if isinstance(uns, dict) else None
-        if link is not None:
-            features = table if isinstance(table, pd.DataFrame) else ["macrophage_fraction", "state_fraction_M2-like"]
-            ev = link(features)
-            cols = [c for c in ("feature", "sentence", "doi") if c in ev.columns]
-            ev = ev[cols].drop_duplicates()
-        else:
-            ev = tc.prognosis.evidence()
-            cols = [c for c in ("marker", "outcome", "hr", "ci_lower", "ci_upper", "cancer_type", "short_citation", "doi")
-                    if c in ev.columns]
-            ev = ev[cols]
-    except Exception as exc:  # noqa: BLE001 - evidence is optional
-        logger.debug("evidence table unavailable: %s", exc)
-        return _missing("literature evidence table not available in this installation")
+    uns = adata.uns.get(key, {})
+    table = uns.get("samples") if isinstance(uns, dict) else None
+    features = table if isinstance(table, pd.DataFrame) else ["macrophage_fraction", "state_fraction_M2-like"]
+    ev = link(features)
+    ev = ev[[c for c in ("feature", "sentence", "doi") if c in ev.columns]].drop_duplicates()
     if not len(ev):
         return _missing("no published evidence linked to these features")
     head = ('<p class="note">Published pooled associations (meta-analyses) for the features reported above. '

@@ -42,7 +42,7 @@ def tie_heavy(draw):
     return X, sets
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=tie_heavy(), max_rank=st.integers(1, 35))
 def test_rank_kernel_matches_pyucell(data, max_rank):
     import pyucell
@@ -58,7 +58,7 @@ def test_rank_kernel_matches_pyucell(data, max_rank):
     np.testing.assert_allclose(ours, peer, atol=1e-6, rtol=0)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=tie_heavy(), n_up_frac=st.floats(0.0, 1.0))
 def test_aucell_kernel_matches_decoupler(data, n_up_frac):
     import decoupler as dc

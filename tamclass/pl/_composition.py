@@ -13,7 +13,7 @@ _PREFIX = {"state": "state_fraction_", "subset": "subset_fraction_", "celltype":
 _STATE_COLORS = {"M1-like": "#d62728", "M2-like": "#1f77b4", "unassigned": "#bbbbbb"}
 
 
-def composition(data, sample_key: str | None = None, *, kind: str = "state", key: str = "tamclass",
+def composition(data, sample_key: str | None = None, *, kind: str = "state", key_added: str = "tamclass",
                 order: str | list | None = None, horizontal: bool = False, legend: bool = True,
                 title: str | None = None, ax=None, show: bool | None = None, save: str | Path | None = None,
                 figsize=None):
@@ -24,7 +24,7 @@ def composition(data, sample_key: str | None = None, *, kind: str = "state", key
     ----------
     data
         AnnData (per-cell results; summarised on the fly with :func:`tamclass.tl.summarize` logic,
-        nothing is written), an AnnData whose ``uns[key]["samples"]`` exists (used when
+        nothing is written), an AnnData whose ``uns[key_added]["samples"]`` exists (used when
         ``sample_key`` is None), or a summarize table.
     sample_key
         ``obs`` column of samples (AnnData input).
@@ -48,14 +48,14 @@ def composition(data, sample_key: str | None = None, *, kind: str = "state", key
     if isinstance(data, pd.DataFrame):
         table = data
     elif hasattr(data, "obs"):
-        if sample_key is None and isinstance(data.uns.get(key), dict) and "samples" in data.uns[key]:
-            table = data.uns[key]["samples"]
+        if sample_key is None and isinstance(data.uns.get(key_added), dict) and "samples" in data.uns[key_added]:
+            table = data.uns[key_added]["samples"]
         else:
             from ..tl._summarize import summary_table
 
-            scores = data.obsm[f"{key}_scores"] if f"{key}_scores" in data.obsm.keys() else None
+            scores = data.obsm[f"{key_added}_scores"] if f"{key_added}_scores" in data.obsm.keys() else None
             table, _, _ = summary_table(data.obs, scores if isinstance(scores, pd.DataFrame) else None,
-                                        sample_key, key=key, keep_obs=False)
+                                        sample_key, key=key_added, keep_obs=False)
     else:
         raise InputError(f"composition expects an AnnData or a summarize() DataFrame, got {type(data).__name__}.")
     prefix = _PREFIX[kind]
@@ -63,7 +63,7 @@ def composition(data, sample_key: str | None = None, *, kind: str = "state", key
     if not cols:
         raise InputError(
             f"no '{prefix}*' columns to plot: run tc.tl.classify (for kind='state'/'subset') or tc.tl.gate "
-            f"(kind='celltype') first, with key_added={key!r}."
+            f"(kind='celltype') first, with key_added={key_added!r}."
         )
     frac = table[cols].astype(float)
     frac.columns = [str(c)[len(prefix):] for c in cols]

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import InputError
-from ._kernels import aucell_accumulate
+from ._kernels import aucell_accumulate, csr_arrays
 from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["AUCellPlan", "prepare", "kernel", "default_n_up", "tie_positions"]
@@ -82,7 +82,7 @@ def kernel(chunk: sp.csr_matrix, plan: AUCellPlan) -> np.ndarray:
     acc = np.zeros((chunk.shape[0], plan.P.shape[1]), dtype=np.float64)
     if plan.P.shape[0]:
         aucell_accumulate(
-            chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, plan.union_cols, plan.pos, *plan.Pc,
+            *csr_arrays(chunk), plan.col_to_union, plan.union_cols, plan.pos, *plan.Pc,
             plan.n_up, plan.n_vars, acc,
         )
     auc = np.divide(acc, plan.max_auc, out=np.zeros_like(acc), where=plan.max_auc > 0)

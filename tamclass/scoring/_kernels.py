@@ -9,7 +9,13 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["column_sums", "linear_accumulate", "ucell_accumulate", "aucell_accumulate"]
+__all__ = ["csr_arrays", "column_sums", "linear_accumulate", "ucell_accumulate", "aucell_accumulate"]
+
+
+def csr_arrays(chunk):
+    """``(indptr int64, indices int32, data)`` of a CSR chunk: one index dtype for every input, so each
+    kernel compiles only once per data dtype (float32 / float64)."""
+    return chunk.indptr.astype(np.int64, copy=False), chunk.indices.astype(np.int32, copy=False), chunk.data
 
 
 @nb.njit(cache=True)

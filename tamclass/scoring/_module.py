@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 
 from .._errors import InputError
-from ._kernels import linear_accumulate
+from ._kernels import linear_accumulate, csr_arrays
 from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["ModulePlan", "prepare", "kernel", "control_genes"]
@@ -115,5 +115,5 @@ def kernel(chunk: sp.csr_matrix, plan: ModulePlan) -> np.ndarray:
     """Module scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
     out = np.zeros((chunk.shape[0], plan.n_sets), dtype=np.float64)
     if plan.P.shape[0]:
-        linear_accumulate(chunk.indptr, chunk.indices, chunk.data, plan.col_to_union, *plan.Pc, out)
+        linear_accumulate(*csr_arrays(chunk), plan.col_to_union, *plan.Pc, out)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import column_sums
+from ._kernels import column_sums, csr_arrays
 
 __all__ = ["ColumnStats"]
 
@@ -23,7 +23,7 @@ class ColumnStats:
         self.sumsq = np.zeros(self.n_vars, dtype=np.float64)
 
     def update(self, chunk: sp.csr_matrix) -> "ColumnStats":
-        column_sums(chunk.indptr, chunk.indices, chunk.data, self.sums, self.sumsq)
+        column_sums(*csr_arrays(chunk), self.sums, self.sumsq)
         self.n += chunk.shape[0]
         return self
 

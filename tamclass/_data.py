@@ -47,7 +47,9 @@ def _is_h5_dataset(X) -> bool:
 
 
 def _is_dask(X) -> bool:
-    return type(X).__module__.startswith("dask.") and hasattr(X, "chunks")
+    from ._dask import is_dask
+
+    return is_dask(X)
 
 
 def _matrix_kind(X) -> str:
@@ -133,9 +135,11 @@ class MatrixSource:
         if self.kind == "csr" and self._canonical():
             # zero-copy row view of an in-memory CSR matrix (kernels only read it)
             a, b = X.indptr[start], X.indptr[stop]
-            view = sp.csr_matrix(
-                (X.data[a:b], X.indices[a:b], X.indptr[start : stop + 1] - a), shape=(stop - start, X.shape[1]), copy=False
-            )
+            # attributes set directly: scipy's constructor would copy views of a larger array (_prune_array)
+            view = sp.csr_matrix((stop - start, X.shape[1]), dtype=X.dtype)
+            view.data = X.data[a:b]
+            view.indices = X.indices[a:b]
+            view.indptr = X.indptr[start : stop + 1] - a
             view.has_canonical_format = True  # rows of a canonical matrix
             return view
         return X[start:stop]
@@ -434,6 +438,10 @@ def extract_genes(
         lognorm = False
     else:
         raise InputError(f"normalize must be 'auto', True or False, got {normalize!r}")
+    from ._dask import extract_dask, is_dask
+
+    if is_dask(source.X):
+        return extract_dask(source, cols, lognorm=lognorm, chunk_size=chunk_size), list(found), missing
     for start, stop, chunk in source.iter_chunks(chunk_size, progress=progress, desc="extract genes"):
         if lognorm:
             chunk = _lognorm_rows(chunk)

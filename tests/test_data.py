@@ -146,3 +146,14 @@ def test_real_counts_extract_and_rank_invariance(shared_data):
         np.testing.assert_allclose(a.obsm["tamclass_scores"], b.obsm["tamclass_scores"], atol=1e-12)
     mono = counts.obs["cell_type"].astype(str) == "Monocytes"
     assert a.obsm["tamclass_scores"].loc[mono, "mono"].mean() > a.obsm["tamclass_scores"].loc[~mono, "mono"].mean()
+
+
+def test_extract_genes_dask_equals_in_memory():
+    da = pytest.importorskip("dask.array")
+    adata = _counts()
+    ref, found, missing = extract_genes(adata, ["G5", "G1", "NOPE"])
+    lazy = adata.copy()
+    lazy.X = da.from_array(adata.X.toarray(), chunks=(64, -1))
+    got, found2, missing2 = extract_genes(lazy, ["G5", "G1", "NOPE"])
+    assert (found2, missing2) == (found, missing)
+    np.testing.assert_array_equal(got, ref)

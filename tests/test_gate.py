@@ -98,6 +98,26 @@ def test_knn_smooth_hand_computed():
                                            (8 + 0.5 * 4) / 1.5])
 
 
+def test_knn_smooth_reference_subsample():
+    """Above max_reference the neighbours come from a systematic subsample; with the subsample = all cells
+    the result equals the exact all-cell smoothing."""
+    from tamclass.classifier._gating import knn_smooth
+
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(300, 3))
+    vals = rng.random((300, 2))
+    full = knn_smooth(vals, emb, k=5, max_reference=None)
+    np.testing.assert_allclose(knn_smooth(vals, emb, k=5, max_reference=300), full)
+    sub = knn_smooth(vals, emb, k=5, max_reference=100)
+    # hand check for one cell: itself first, then its 5 nearest among the 100 reference cells (itself excluded)
+    ref = np.unique(np.linspace(0, 299, 100).round().astype(int))
+    i = 7
+    d = np.linalg.norm(emb[ref] - emb[i], axis=1)
+    nb = [r for r in ref[np.argsort(d, kind="stable")] if r != i][:5]
+    w = 0.9 ** np.arange(6)
+    np.testing.assert_allclose(sub[i], (w[0] * vals[i] + (w[1:, None] * vals[nb]).sum(0)) / w.sum())
+
+
 def test_gate_warns_on_poor_identity_coverage(synth):
     import tamclass as tc
     from tamclass._errors import TamclassWarning

@@ -18,7 +18,8 @@ imputed at ``max_rank``, so poorly covered sets are shrunk -- conservative for a
 2. *kNN smoothing* (UCell's SmoothKNN, Andreatta & Carmona 2021 / pyucell ``smooth_knn_scores``:
    weights ``(1 - decay)^i`` over the cell itself and its ``k`` nearest neighbours) among the myeloid
    cells, in a PCA of their expression of the signature-library genes: sets with 2-3 present genes
-   are noisy per cell (dropouts), their neighbourhood average is not.
+   are noisy per cell (dropouts), their neighbourhood average is not. Beyond 20,000 myeloid cells the
+   neighbours come from a systematic 20,000-cell subsample (bounded cost).
 3. *Lineage call*: a lineage is *eligible* when its own smoothed score passes the stage-1 bar
    (``s >= min_score`` and ``s - smoothed negative >= margin``).
    Monocyte vs dendritic is data-relative: each is standardised within the myeloid compartment,
@@ -107,10 +108,15 @@ def pca_embedding(X: np.ndarray, n_comps: int = 20, clip: float = 10.0) -> np.nd
     return X @ V
 
 
-def knn_smooth(values: np.ndarray, embedding: np.ndarray, *, k: int = 10, decay: float = 0.1) -> np.ndarray:
+def knn_smooth(values: np.ndarray, embedding: np.ndarray, *, k: int = 10, decay: float = 0.1,
+               max_reference: int | None = 20_000) -> np.ndarray:
     """UCell SmoothKNN: each row of ``values`` (cells x columns) becomes the weighted mean over the cell
     and its ``k`` nearest neighbours in ``embedding`` (Euclidean, exact), weight ``(1 - decay)^i`` for the
-    i-th nearest (the cell itself is i = 0). NaN values count as 0."""
+    i-th nearest (the cell itself is i = 0). NaN values count as 0.
+
+    With more than ``max_reference`` cells the neighbours are searched among a systematic subsample of
+    ``max_reference`` of them (every ``n / max_reference``-th cell; no random numbers), which bounds the
+    exact search at ``n x max_reference`` distances; the cell itself still comes first."""
     from sklearn.neighbors import NearestNeighbors
 
     values = np.nan_to_num(np.asarray(values, dtype=np.float64))
@@ -118,13 +124,22 @@ def knn_smooth(values: np.ndarray, embedding: np.ndarray, *, k: int = 10, decay:
     kk = int(min(k + 1, n))
     if kk <= 1 or embedding.shape[1] == 0:
         return values
-    nn = NearestNeighbors(n_neighbors=kk - 1).fit(embedding)
-    _, others = nn.kneighbors()  # no query argument: a point is not returned as its own neighbour
+    if max_reference is None or n <= max_reference:
+        nn = NearestNeighbors(n_neighbors=kk - 1).fit(embedding)
+        _, others = nn.kneighbors()  # no query argument: a point is not returned as its own neighbour
+    else:
+        ref = np.unique(np.linspace(0, n - 1, int(max_reference)).round().astype(np.int64))
+        nn = NearestNeighbors(n_neighbors=min(kk, len(ref))).fit(embedding[ref])
+        _, idx = nn.kneighbors(embedding)
+        glob = ref[idx]
+        is_self = glob == np.arange(n)[:, None]
+        order = np.argsort(is_self, axis=1, kind="stable")  # the cell itself (if found) moves to the end
+        others = np.take_along_axis(glob, order, axis=1)[:, : kk - 1]
     idx = np.column_stack([np.arange(n), others])
-    w = (1.0 - decay) ** np.arange(kk)
+    w = (1.0 - decay) ** np.arange(idx.shape[1])
     w = w / w.sum()
     out = np.zeros_like(values)
-    for j in range(kk):
+    for j in range(idx.shape[1]):
         out += w[j] * values[idx[:, j]]
     return out
 

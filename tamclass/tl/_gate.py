@@ -21,6 +21,8 @@ OPTIONAL_NEGATIVE_SETS = ("Combes2021_Platelet", "Combes2021_RBC")
 SMOOTH_DECAY = 0.1
 N_PCS = 20
 MIN_CELLS = 50
+#: beyond this many myeloid cells, smoothing neighbours are searched in a systematic subsample of this size
+MAX_SMOOTH_REFERENCE = 20_000
 #: identity sets covered below this fraction of their genes trigger a TamclassWarning
 MIN_COVERAGE = 0.5
 RULE = (
@@ -226,7 +228,8 @@ def gate(
                                     species=species, progress=progress)
         emb = pca_embedding(X[myeloid], N_PCS)
         del X
-        sm = knn_smooth(np.column_stack([lin[myeloid], neg_c[myeloid]]), emb, k=int(smooth_k), decay=SMOOTH_DECAY)
+        sm = knn_smooth(np.column_stack([lin[myeloid], neg_c[myeloid]]), emb, k=int(smooth_k), decay=SMOOTH_DECAY,
+                        max_reference=MAX_SMOOTH_REFERENCE)
         lin[myeloid], neg_c[myeloid] = sm[:, :3], sm[:, 3]
         n_smoothed = int(myeloid.sum())
     codes, lin_info = lineage_rule(lin, neg_c, myeloid, min_score=min_score, margin=margin, min_cells=MIN_CELLS)
@@ -245,6 +248,7 @@ def gate(
         "smooth_decay": SMOOTH_DECAY,
         "n_pcs": N_PCS,
         "n_smoothed": n_smoothed,
+        "smooth_max_reference": MAX_SMOOTH_REFERENCE,
         "min_cells_relative": MIN_CELLS,
         "lineage_mode": lin_info["mode"],
         "lineage_centre": lin_info["centre"],

@@ -288,8 +288,13 @@ def score(
         )
 
     params = {"max_rank": max_rank, "n_up": n_up, "ctrl_size": ctrl_size, "n_bins": n_bins, "random_state": random_state}
-    chunks = _nonneg_stream(source, meth, chunk_size, progress)
-    values, plan = score_chunks(meth, indexed, chunks, source.n_obs, source.n_vars, params)
+    from .. import _dask
+
+    if _dask.is_dask(source.X):  # block-parallel on dask's scheduler / a distributed cluster
+        values, plan = _dask.score_dask(meth, indexed, source, params, chunk_size=chunk_size)
+    else:
+        chunks = _nonneg_stream(source, meth, chunk_size, progress)
+        values, plan = score_chunks(meth, indexed, chunks, source.n_obs, source.n_vars, params)
 
     names = [s.name for s in indexed]
     new = pd.DataFrame(values, index=pd.Index(adata.obs_names), columns=names)

@@ -476,6 +476,7 @@ def cmd_meta(args) -> int:
         kwargs["study"] = args.study
     if args.subgroup is not None:
         kwargs["subgroup"] = args.subgroup
+    kwargs["exp"] = True  # `tamclass meta` pools hazard ratios: report and plot them on the HR scale
     if args.hr is not None:
         result = tc.prognosis.meta_analysis(data, effect=args.hr, ci=(args.lower, args.upper), **kwargs)
     else:
@@ -657,7 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # meta
     p = sub.add_parser("meta", help="random-effects meta-analysis of per-study hazard ratios (TSV -> TSV)",
-                       description="Pool per-study effects (log HR + SE, or HR + 95%% CI). Research use only.")
+                       description="Pool per-study effects (log HR + SE, or HR + 95% CI). Research use only.")
     _add_verbosity(p, top=False)
     p.add_argument("input", metavar="IN.tsv", help="one row per study (TSV; .csv read as CSV)")
     p.add_argument("--effect", metavar="COL", default=None, help="column of log hazard ratios (with --se)")

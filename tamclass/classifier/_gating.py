@@ -18,8 +18,8 @@ imputed at ``max_rank``, so poorly covered sets are shrunk -- conservative for a
 2. *kNN smoothing* (UCell's SmoothKNN, Andreatta & Carmona 2021 / pyucell ``smooth_knn_scores``:
    weights ``(1 - decay)^i`` over the cell itself and its ``k`` nearest neighbours) among the myeloid
    cells, in a PCA of their expression of the signature-library genes: sets with 2-3 present genes
-   are noisy per cell (dropouts), their neighbourhood average is not. Beyond 20,000 myeloid cells the
-   neighbours come from a systematic 20,000-cell subsample (bounded cost).
+   are noisy per cell (dropouts), their neighbourhood average is not. Beyond 10,000 myeloid cells the
+   neighbours come from a systematic 10,000-cell subsample (``MAX_SMOOTH_REFERENCE`` in tl/_gate.py).
 3. *Lineage call*: a lineage is *eligible* when its own smoothed score passes the stage-1 bar
    (``s >= min_score`` and ``s - smoothed negative >= margin``).
    Monocyte vs dendritic is data-relative: each is standardised within the myeloid compartment,
@@ -109,7 +109,7 @@ def pca_embedding(X: np.ndarray, n_comps: int = 20, clip: float = 10.0) -> np.nd
 
 
 def knn_smooth(values: np.ndarray, embedding: np.ndarray, *, k: int = 10, decay: float = 0.1,
-               max_reference: int | None = 20_000) -> np.ndarray:
+               max_reference: int | None = 10_000) -> np.ndarray:
     """UCell SmoothKNN: each row of ``values`` (cells x columns) becomes the weighted mean over the cell
     and its ``k`` nearest neighbours in ``embedding`` (Euclidean, exact), weight ``(1 - decay)^i`` for the
     i-th nearest (the cell itself is i = 0). NaN values count as 0.

@@ -119,7 +119,13 @@ def forest(result, *, exp: bool | None = None, prediction_interval: bool = True,
         ticklabels.append(plabel)
     ax.axvline(1.0 if exp else 0.0, color="k", lw=0.8)
     if exp:
+        # log axis, but labelled with plain ratios (0.5, 1, 2) rather than powers of ten
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(ticks)
     ax.set_yticklabels(ticklabels)
     ax.set_ylim(-0.3 if pooled else 0.3, max(ys) + 0.7)

@@ -22,7 +22,7 @@ SMOOTH_DECAY = 0.1
 N_PCS = 20
 MIN_CELLS = 50
 #: beyond this many myeloid cells, smoothing neighbours are searched in a systematic subsample of this size
-MAX_SMOOTH_REFERENCE = 20_000
+MAX_SMOOTH_REFERENCE = 10_000
 #: identity sets covered below this fraction of their genes trigger a TamclassWarning
 MIN_COVERAGE = 0.5
 RULE = (

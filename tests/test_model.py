@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tamclass._errors import DeviceError, GeneOverlapError, InputError, ModelError, ModelFormatError
+from tamclass._errors import (
+    DeviceError,
+    GeneOverlapError,
+    InputError,
+    ModelError,
+    ModelFormatError,
+)
 
 
 def _toy(n=600, d=12, seed=0):
@@ -114,7 +120,11 @@ def test_training_is_deterministic_and_learns():
 
 def test_temperature_fitted_on_calibration_part_ece_on_evaluation_part():
     """Issue 3 follow-up: T is fitted on one half of the held-out cells, ECE/accuracy reported on the other."""
-    from tamclass.classifier._calibrate import expected_calibration_error, fit_temperature, softmax
+    from tamclass.classifier._calibrate import (
+        expected_calibration_error,
+        fit_temperature,
+        softmax,
+    )
     from tamclass.classifier._fit import fit_classifier, predict_logits, scaler_apply
 
     X, y = _toy()
@@ -302,8 +312,9 @@ def test_model_validation_errors():
 def test_train_errors_and_peer_accuracy(pbmc68k):
     """tc.tl.train: bad labels are refused; on pbmc68k_reduced its held-out accuracy is close to a
     scikit-learn LogisticRegression (CellTypist's model family) on the same genes and split."""
-    import tamclass as tc
     from sklearn.linear_model import LogisticRegression
+
+    import tamclass as tc
 
     adata = pbmc68k.copy()
     one = adata.copy()

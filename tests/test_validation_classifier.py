@@ -52,7 +52,6 @@ def test_gate_pbmc3k(shared_data):
 @pytest.fixture(scope="module")
 def hao():
     import anndata as ad
-
     from conftest import shared_path
 
     adata = ad.read_h5ad(shared_path("singlecell/hao2021_pbmc_small_counts.h5ad"))
@@ -112,8 +111,9 @@ def _argmax_index(adata):
 
 @pytest.fixture(scope="module")
 def alasoo():
-    import tamclass as tc
     from conftest import shared_path
+
+    import tamclass as tc
 
     pc = _alasoo(shared_path)
     with warnings.catch_warnings():

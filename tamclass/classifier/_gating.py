@@ -101,7 +101,7 @@ def pca_embedding(X: np.ndarray, n_comps: int = 20, clip: float = 10.0) -> np.nd
     X = X / np.where(sd > 1e-8, sd, 1.0)
     np.clip(X, -clip, clip, out=X)
     cov = X.T @ X / X.shape[0]
-    w, V = np.linalg.eigh(cov)
+    _, V = np.linalg.eigh(cov)
     k = int(min(n_comps, X.shape[1], X.shape[0] - 1))
     V = V[:, ::-1][:, :k]
     V = V * np.sign(V[np.abs(V).argmax(axis=0), np.arange(k)])
@@ -213,7 +213,7 @@ def majority_vote(codes: np.ndarray, groups, *, min_fraction: float) -> tuple[np
         if smoothed:
             out[idx] = winners[0]
         rows.append(
-            {"group": str(g), "n_cells": int(len(idx)), "majority": CELLTYPES[winners[0]] if len(winners) == 1 else "tie",
+            {"group": str(g), "n_cells": len(idx), "majority": CELLTYPES[winners[0]] if len(winners) == 1 else "tie",
              "fraction": float(frac), "smoothed": bool(smoothed)}
         )
     return out, pd.DataFrame(rows, columns=["group", "n_cells", "majority", "fraction", "smoothed"])

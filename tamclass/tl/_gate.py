@@ -170,8 +170,15 @@ def gate(
     import tamclass as tc
 
     from .._data import extract_genes
-    from ..classifier._gating import (CELLTYPES, coverage_normalise, knn_smooth, lineage_rule, majority_vote,
-                                      myeloid_mask, pca_embedding)
+    from ..classifier._gating import (
+        CELLTYPES,
+        coverage_normalise,
+        knn_smooth,
+        lineage_rule,
+        majority_vote,
+        myeloid_mask,
+        pca_embedding,
+    )
     from ..classifier._scores import compute_scores
 
     _check_adata(adata)
@@ -224,7 +231,7 @@ def gate(
     n_smoothed = 0
     if smooth_k > 0 and myeloid.sum() > 1:
         genes = sorted({g for sig in tc.signatures.load("default", species=species).values() for g in sig.genes})
-        X, found, _ = extract_genes(adata, genes, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
+        X, _, _ = extract_genes(adata, genes, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
                                     species=species, progress=progress)
         emb = pca_embedding(X[myeloid], N_PCS)
         del X

@@ -131,7 +131,7 @@ def train(
                          batch_size=batch_size, calibration_fraction=calibration_fraction, seed=random_state,
                          device=dev, progress=progress)
     used = np.bincount(y[idx], minlength=len(classes))
-    logger.info(f"trained on {len(idx)} cells x {len(found)} genes; held-out accuracy {fit['held_out_accuracy']:.3f}, "
+    logger.info(f"trained on {len(idx)} cells x {len(found)} genes; accuracy on held-out evaluation cells {fit['held_out_accuracy']:.3f}, "
                 f"ECE {fit['ece_uncalibrated']:.3f} -> {fit['ece_calibrated']:.3f} (temperature {fit['temperature']:.3g})")
     return Model(
         genes=found, classes=classes, weights=fit["weights"], mean=fit["mean"], scale=fit["scale"],
@@ -150,7 +150,11 @@ def train(
                 "device": str(dev), "n_genes_requested": len(panel), "n_genes_missing": len(missing),
                 "ece_uncalibrated": fit["ece_uncalibrated"], "ece_calibrated": fit["ece_calibrated"],
                 "held_out_accuracy": fit["held_out_accuracy"], "n_train": fit["n_train"],
-                "n_calibration": fit["n_calibration"], "loss_history": fit["loss_history"],
+                "n_calibration": fit["n_calibration"], "n_evaluation": fit["n_evaluation"],
+                "ece_calibration_part": fit["ece_calibration_part"],
+                "calibration_protocol": "temperature fitted on the calibration half of the held-out cells; "
+                                        "ECE and accuracy reported on the other (evaluation) half",
+                "loss_history": fit["loss_history"],
             },
         },
     )

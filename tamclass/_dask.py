@@ -17,7 +17,7 @@ the in-memory streaming sums up to floating-point summation order (relative ~1e-
 the in-memory run.
 
 No AnnData here: the API layer (:func:`tamclass.tl.score`, :func:`tamclass._data.extract_genes`) hands
-over the resolved :class:`~tamclass._data.MatrixSource`. Hooks (two lines each)::
+over the resolved :class:`~tamclass._data.MatrixSource`. The two call sites::
 
     # tamclass/tl/_score.py, in score():
     if _dask.is_dask(source.X):

@@ -184,6 +184,15 @@ def check_output_path(
         )
     if p.exists() and not os.access(p, os.W_OK) and not os.access(parent, os.W_OK):
         raise TamclassIOError(f"cannot replace the existing {what} {str(p)!r}: it is read-only")
+    # os.access says yes for root, on read-only mounts and under ACLs: probe by really creating a file
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise TamclassIOError(
+            f"cannot write {what} {str(p)!r}: {exc.strerror or exc}; choose a writable directory"
+        ) from exc
     return p
 
 
@@ -230,7 +239,12 @@ def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = (), what: str = 
     """
     target = check_output_path(path, inputs=inputs, what=what)
     directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise TamclassIOError(
+            f"cannot write {what} {str(target)!r}: {exc.strerror or exc}; choose a writable directory"
+        ) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     # mkstemp creates 0600; give the final file the usual permissions (umask respected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["csr_arrays", "column_sums", "linear_accumulate", "ucell_accumulate", "aucell_accumulate"]
+__all__ = ["csr_arrays", "column_sums", "linear_accumulate", "ucell_accumulate", "aucell_accumulate", "slot_accumulate"]
 
 
 def csr_arrays(chunk):
@@ -121,9 +121,44 @@ def ucell_accumulate(indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, max
 _BLOCK = 64  # rows per parallel task; per-task scratch buffers are allocated once per block
 
 
+@nb.njit(inline="always")
+def _lower_bound(a, lo, n, x):  # pragma: no cover - compiled
+    """First index ``i`` in ``[lo, lo + n]`` with ``a[i] >= x`` (``a[lo:lo+n]`` ascending); branch-free
+    halving (``np.searchsorted(a[lo:lo+n], x, "left") + lo`` without the slice and call overhead)."""
+    if n == 0:
+        return lo
+    base = lo
+    while n > 1:
+        half = n >> 1
+        if a[base + half] < x:
+            base += half
+        n -= half
+    if a[base] < x:
+        base += 1
+    return base
+
+
+@nb.njit(inline="always")
+def _upper_bound(a, lo, n, x):  # pragma: no cover - compiled
+    """First index ``i`` in ``[lo, lo + n]`` with ``a[i] > x`` (``searchsorted(..., "right")``)."""
+    if n == 0:
+        return lo
+    base = lo
+    while n > 1:
+        half = n >> 1
+        if a[base + half] <= x:
+            base += half
+        n -= half
+    if a[base] <= x:
+        base += 1
+    return base
+
+
 @nb.njit(cache=True)
-def _aucell_row(i, indptr, indices, data, col_to_union, union_cols, pos, p_ptr, p_idx, p_w, n_up, n_vars, out, present):  # pragma: no cover
-    """One cell of :func:`aucell_accumulate`; ``present`` is an all-False scratch array (left all-False)."""
+def _aucell_row(i, indptr, indices, data, col_to_union, union_cols, pos, p_ptr, p_idx, p_w, n_up, n_vars, out,
+                present, cv, cp, ck, cs, cps, cks, gt, tie, gend, nzpos, dv, gs, lp, tie_lo, tbl):  # pragma: no cover
+    """One cell of :func:`aucell_accumulate`. ``present`` is an all-False scratch array (left all-False);
+    ``cv .. nzpos`` are scratch buffers at least as long as the row's stored values (+1)."""
     n_union = union_cols.size
     s = indptr[i]
     e = indptr[i + 1]
@@ -136,86 +171,116 @@ def _aucell_row(i, indptr, indices, data, col_to_union, union_cols, pos, p_ptr, 
             nnz += 1
             if v > 0:
                 npos += 1
-            if col_to_union[indices[k]] >= 0:
+            u = col_to_union[indices[k]]
+            if u >= 0:
+                cv[m] = v
+                cp[m] = pos[indices[k]]
+                ck[m] = k
                 m += 1
+                present[u] = True
     zeros_matter = npos + 1 < n_up
     if m == 0 and not zeros_matter:
         return
     nzero = n_vars - nnz
-    cv = np.empty(m, dtype=np.float64)
-    cp = np.empty(m, dtype=np.int64)
-    ck = np.empty(m, dtype=np.int64)
-    j = 0
-    for k in range(s, e):
-        if data[k] != 0:
-            u = col_to_union[indices[k]]
-            if u >= 0:
-                cv[j] = data[k]
-                cp[j] = pos[indices[k]]
-                ck[j] = k
-                j += 1
-                present[u] = True
     if m > 0:
-        o1 = np.argsort(cp)
-        o2 = np.argsort(cv[o1], kind="mergesort")
-        order = o1[o2]
-        cs = cv[order]
-        cps = cp[order]
-        gt = np.zeros(m + 1, dtype=np.int64)
-        tie = np.zeros(m + 1, dtype=np.int64)
+        # candidates sorted by (value, shuffle position)
+        o1 = np.argsort(cp[:m])
+        o2 = np.argsort(cv[:m][o1], kind="mergesort")
+        for t in range(m):
+            j = o1[o2[t]]
+            cs[t] = cv[j]
+            cps[t] = cp[j]
+            cks[t] = ck[j]
+            gt[t] = 0
+            tie[t] = 0
+        gt[m] = 0
+        # gend[t]: end of the tie group of candidate t
+        g = m
+        for t in range(m - 1, -1, -1):
+            if t < m - 1 and cs[t] != cs[t + 1]:
+                g = t + 1
+            gend[t] = g
+        # distinct candidate values (ascending) and the first candidate of each
+        ng = 0
+        for t in range(m):
+            if t == 0 or cs[t] != cs[t - 1]:
+                dv[ng] = cs[t]
+                gs[ng] = t
+                ng += 1
         c_lo = cs[0]
         c_hi = cs[m - 1]
-        q_lo = np.searchsorted(cs, c_lo, side="right")
+        q_lo = gend[0]
+        # The lowest candidate value is usually the row's big tie (count 1): genes tied with it are
+        # placed among its candidates by shuffle position through a bucket table over positions
+        # (``tbl[b]`` = first candidate whose position is in bucket >= b) instead of a binary search.
+        shift = 0
+        while (n_vars >> shift) > 8 * q_lo:
+            shift += 1
+        nb_ = (n_vars >> shift) + 1
+        for t in range(q_lo):
+            lp[t] = cps[t]
+            tie_lo[t] = 0
+        lp[q_lo] = n_vars  # sentinel above every position
+        tie_lo[q_lo] = 0
+        t = 0
+        for b in range(nb_):
+            while t < q_lo and (lp[t] >> shift) < b:
+                t += 1
+            tbl[b] = t
         for k in range(s, e):
             w = np.float64(data[k])
+            if w == c_lo:
+                pg = pos[indices[k]]
+                t = tbl[pg >> shift]
+                while lp[t] <= pg:
+                    t += 1
+                tie_lo[t] += 1
+                continue
             if w == 0 or w < c_lo:
                 continue  # below every candidate: ranks no candidate
             if w > c_hi:
                 gt[m] += 1
                 continue
-            if w == c_lo:  # fast path: the smallest candidate value (often the big count-1 tie)
-                t = np.searchsorted(cps[:q_lo], pos[indices[k]], side="right")
-                if t < q_lo:
-                    tie[t] += 1
-                continue
-            p = np.searchsorted(cs, w, side="left")
+            g = _lower_bound(dv, 0, ng, w)
+            p = gs[g]
             gt[p] += 1
-            if p < m and cs[p] == w:
-                q = np.searchsorted(cs, w, side="right")
-                t = p + np.searchsorted(cps[p:q], pos[indices[k]], side="right")
+            if dv[g] == w:
+                q = gend[p]
+                t = _upper_bound(cps, p, q - p, pos[indices[k]])
                 if t < q:
                     tie[t] += 1
-        acc = 0
-        greater = np.empty(m, dtype=np.int64)
-        for t in range(m, 0, -1):
-            acc += gt[t]
-            greater[t - 1] = acc
+        for t in range(q_lo):
+            tie[t] += tie_lo[t]
+        greater = 0
         run = 0
+        for t in range(m - 1, -1, -1):  # greater = sum of gt[t+1 .. m]
+            greater += gt[t + 1]
+            gend[t] = greater  # reuse gend as "greater" (gend[t] no longer needed after t)
         for t in range(m):
             if t > 0 and cs[t] != cs[t - 1]:
                 run = 0
             run += tie[t]
-            rank = greater[t] + run + 1
+            rank = gend[t] + run + 1
             if cs[t] < 0:
                 rank += nzero
             if rank < n_up:
-                u = col_to_union[indices[ck[order[t]]]]
+                u = col_to_union[indices[cks[t]]]
                 c = np.float64(n_up - rank)
                 for q in range(p_ptr[u], p_ptr[u + 1]):
                     out[i, p_idx[q]] += p_w[q] * c
     if zeros_matter:
-        nzpos = np.empty(nnz, dtype=np.int64)
         j = 0
         for k in range(s, e):
             if data[k] != 0:
                 nzpos[j] = pos[indices[k]]
                 j += 1
-        nzpos.sort()
+        nzs = nzpos[:nnz]
+        nzs.sort()
         for u in range(n_union):
             if present[u]:
                 continue
             pg = pos[union_cols[u]]
-            before = np.searchsorted(nzpos, pg, side="left")
+            before = _lower_bound(nzs, 0, nnz, pg)
             rank = npos + 1 + (pg - before)
             if rank < n_up:
                 c = np.float64(n_up - rank)
@@ -234,12 +299,72 @@ def aucell_accumulate(indptr, indices, data, col_to_union, union_cols, pos, p_pt
     ``rankdata(-x, "ordinal")``). The recovery-curve AUC of a set up to ``n_up`` equals
     ``sum over set genes with rank < n_up of (n_up - rank)``; this adds ``P[u, p] * (n_up - rank_u)``.
     Only the cell's union genes are sorted (by value, then shuffle position); every other value is
-    located among them by binary search, which also counts tied genes earlier in the shuffle.
-    Parallel over blocks of rows; each row is computed by the plain (non-parallel) ``_aucell_row``.
+    located among them by one binary search (a second, within its tie group, for values tied with a
+    union gene: it counts the tied genes earlier in the shuffle). Integer counts only, so results do
+    not depend on thread count or chunking. Parallel over blocks of rows with per-block scratch
+    buffers; each row is computed by the plain (non-parallel) ``_aucell_row``.
     """
     n_rows = indptr.size - 1
     n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
     for b in nb.prange(n_blocks):
+        r0 = b * _BLOCK
+        r1 = min((b + 1) * _BLOCK, n_rows)
+        width = 1
+        for i in range(r0, r1):
+            width = max(width, indptr[i + 1] - indptr[i] + 1)
         present = np.zeros(union_cols.size, dtype=np.bool_)  # scratch owned by this block
-        for i in range(b * _BLOCK, min((b + 1) * _BLOCK, n_rows)):
-            _aucell_row(i, indptr, indices, data, col_to_union, union_cols, pos, p_ptr, p_idx, p_w, n_up, n_vars, out, present)
+        cv = np.empty(width, dtype=np.float64)
+        cs = np.empty(width, dtype=np.float64)
+        cp = np.empty(width, dtype=np.int64)
+        ck = np.empty(width, dtype=np.int64)
+        cps = np.empty(width, dtype=np.int64)
+        cks = np.empty(width, dtype=np.int64)
+        gt = np.empty(width, dtype=np.int64)
+        tie = np.empty(width, dtype=np.int64)
+        gend = np.empty(width, dtype=np.int64)
+        nzpos = np.empty(width, dtype=np.int64)
+        dv = np.empty(width, dtype=np.float64)
+        gs = np.empty(width, dtype=np.int64)
+        lp = np.empty(width + 1, dtype=np.int64)
+        tie_lo = np.empty(width + 1, dtype=np.int64)
+        tbl = np.empty(8 * width + 2, dtype=np.int64)
+        for i in range(r0, r1):
+            _aucell_row(i, indptr, indices, data, col_to_union, union_cols, pos, p_ptr, p_idx, p_w, n_up, n_vars, out,
+                        present, cv, cp, ck, cs, cps, cks, gt, tie, gend, nzpos, dv, gs, lp, tie_lo, tbl)
+
+
+_LIN_BLOCK = 256  # rows per parallel task of slot_accumulate
+
+
+@nb.njit(parallel=True, cache=True)
+def slot_accumulate(indptr, indices, data, slot_idx, slot_w, ex_idx, ex_w, out):  # pragma: no cover - compiled
+    """``out += X @ W`` for a CSR chunk, with ``W`` (n_vars x n_parts) stored per gene ``j`` as two
+    dense slots (parts ``slot_idx[j, 0:2]``, weights ``slot_w[j, 0:2]``; an empty slot points at one of
+    16 dummy parts ``n_parts ..`` with weight 0) and, for genes in more than two parts, an overflow
+    ``ex_idx/ex_w[slot_idx[j, 2] : slot_idx[j, 2] + slot_idx[j, 3]]``.
+
+    The same sums as :func:`linear_accumulate` (every part receives its genes' terms in the same
+    order, so results are bit-identical) with one 16-byte index row and one 16-byte weight row per
+    non-zero and no data-dependent inner loop; each row accumulates in a small local buffer.
+    Parallel over blocks of rows.
+    """
+    n_rows = indptr.size - 1
+    n_parts = out.shape[1]
+    n_blocks = (n_rows + _LIN_BLOCK - 1) // _LIN_BLOCK
+    for b in nb.prange(n_blocks):
+        acc = np.zeros(n_parts + 16, dtype=np.float64)
+        for i in range(b * _LIN_BLOCK, min((b + 1) * _LIN_BLOCK, n_rows)):
+            for p in range(n_parts + 16):
+                acc[p] = 0.0
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                v = np.float64(data[k])
+                acc[slot_idx[j, 0]] += v * slot_w[j, 0]
+                acc[slot_idx[j, 1]] += v * slot_w[j, 1]
+                n_ex = slot_idx[j, 3]
+                if n_ex > 0:
+                    q0 = slot_idx[j, 2]
+                    for q in range(q0, q0 + n_ex):
+                        acc[ex_idx[q]] += v * ex_w[q]
+            for p in range(n_parts):
+                out[i, p] += acc[p]

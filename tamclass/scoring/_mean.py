@@ -13,8 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import InputError
-from ._kernels import linear_accumulate, csr_arrays
-from ._sets import IndexedSet, csr_parts, union_plan
+from ._kernels import csr_arrays, linear_accumulate, slot_accumulate
+from ._sets import IndexedSet, csr_parts, slot_parts, union_plan
 
 __all__ = ["MeanPlan", "prepare", "kernel"]
 
@@ -26,6 +26,7 @@ class MeanPlan:
     offset: np.ndarray
     n_sets: int
     Pc: tuple = ()
+    S: tuple = ()  # slot_parts(col_to_union, Pc, n_parts): the layout slot_accumulate reads
 
 
 def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, **_) -> MeanPlan:
@@ -49,13 +50,18 @@ def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, **_) -> MeanPlan
         parts.append(np.concatenate(cols) if cols else np.zeros(0, np.int64))
         weights.append(np.concatenate(vals) if vals else np.zeros(0))
     col_to_union, _, P = union_plan(parts, n_vars, weights)
-    return MeanPlan(col_to_union, P, offset, len(sets), csr_parts(P))
+    Pc = csr_parts(P)
+    return MeanPlan(col_to_union, P, offset, len(sets), Pc, slot_parts(col_to_union, Pc, len(sets)))
 
 
 def kernel(chunk: sp.csr_matrix, plan: MeanPlan) -> np.ndarray:
     """Mean z-scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
     out = np.zeros((chunk.shape[0], plan.n_sets), dtype=np.float64)
     if plan.P.shape[0]:
-        linear_accumulate(*csr_arrays(chunk), plan.col_to_union, *plan.Pc, out)
+        if plan.S:
+            indptr, indices, data = csr_arrays(chunk)
+            slot_accumulate(indptr, indices, data, *plan.S, out)
+        else:
+            linear_accumulate(*csr_arrays(chunk), plan.col_to_union, *plan.Pc, out)
     out += plan.offset
     return out

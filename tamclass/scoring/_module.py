@@ -19,8 +19,8 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 
 from .._errors import InputError
-from ._kernels import linear_accumulate, csr_arrays
-from ._sets import IndexedSet, csr_parts, union_plan
+from ._kernels import csr_arrays, linear_accumulate, slot_accumulate
+from ._sets import IndexedSet, csr_parts, slot_parts, union_plan
 
 __all__ = ["ModulePlan", "prepare", "kernel", "control_genes"]
 
@@ -32,6 +32,7 @@ class ModulePlan:
     n_controls: tuple  # per set: (n_ctrl_up, n_ctrl_down)
     n_sets: int
     Pc: tuple = ()
+    S: tuple = ()  # slot_parts(col_to_union, Pc, n_parts): the layout slot_accumulate reads
 
 
 def _rng(random_state, name: str, part: int):
@@ -62,11 +63,13 @@ def control_genes(genes: np.ndarray, cuts: np.ndarray, ctrl_size: int, rng, memb
     if members is None:
         members = _bin_members(cuts)
     controls = []
+    is_gene = np.zeros(len(cuts), dtype=bool)
+    is_gene[genes] = True
     for cut in np.unique(cuts[genes]).tolist():
-        candidates = members[cut]
+        candidates = members[cut]  # unique, ascending
         if ctrl_size < len(candidates):
             candidates = np.sort(rng.choice(candidates, ctrl_size, replace=False))
-        controls.append(np.setdiff1d(candidates, genes))
+        controls.append(candidates[~is_gene[candidates]])  # = np.setdiff1d(candidates, genes)
     return np.unique(np.concatenate(controls)) if controls else np.zeros(0, dtype=np.int64)
 
 
@@ -108,12 +111,17 @@ def prepare(
         weights.append(np.concatenate(w_set_vals) if w_set_vals else np.zeros(0))
         n_controls.append(tuple(counts))
     col_to_union, _, P = union_plan(parts, n_vars, weights)
-    return ModulePlan(col_to_union, P, tuple(n_controls), len(sets), csr_parts(P))
+    Pc = csr_parts(P)
+    return ModulePlan(col_to_union, P, tuple(n_controls), len(sets), Pc, slot_parts(col_to_union, Pc, len(sets)))
 
 
 def kernel(chunk: sp.csr_matrix, plan: ModulePlan) -> np.ndarray:
     """Module scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
     out = np.zeros((chunk.shape[0], plan.n_sets), dtype=np.float64)
     if plan.P.shape[0]:
-        linear_accumulate(*csr_arrays(chunk), plan.col_to_union, *plan.Pc, out)
+        if plan.S:
+            indptr, indices, data = csr_arrays(chunk)
+            slot_accumulate(indptr, indices, data, *plan.S, out)
+        else:
+            linear_accumulate(*csr_arrays(chunk), plan.col_to_union, *plan.Pc, out)
     return out

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .._data import describe_var_names, map_genes, resolve_matrix
+from .._data import _looks_like_mouse, describe_var_names, map_genes, resolve_matrix
 from .._errors import GeneOverlapError, InputError, NormalizationError, SignatureError, TamclassWarning
 from .._settings import logger
 from .._version import __version__
@@ -57,6 +57,18 @@ def _check_min_genes(min_genes) -> int:
     if isinstance(min_genes, bool) or int(min_genes) != min_genes or min_genes < 1:
         raise InputError(f"min_genes must be a positive integer, got {min_genes!r}")
     return int(min_genes)
+
+
+def _warn_species_mismatch(var_names, species: str) -> None:
+    """Case-insensitive matching would let human data pass a mouse run silently (and vice versa): say so."""
+    names = [str(n) for n in list(var_names)[:500] if str(n)[:1].isalpha()]
+    looks_human = bool(names) and sum(n.isupper() for n in names) >= 0.5 * len(names)
+    if species == "mouse" and looks_human:
+        warnings.warn(f"species='mouse' but the var names look like human symbols (upper case, e.g. {names[0]!r}); "
+                      "pass species='human' for human data", TamclassWarning, stacklevel=3)
+    elif species == "human" and _looks_like_mouse(names):
+        warnings.warn(f"species='human' but the var names look like mouse symbols (e.g. {names[0]!r}); "
+                      "pass species='mouse' for mouse data", TamclassWarning, stacklevel=3)
 
 
 def _overlap_hint(source, species: str) -> str:
@@ -208,6 +220,7 @@ def score(
         )
     implicit = _implicit_names(signatures, species)
     source = resolve_matrix(adata, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols)
+    _warn_species_mismatch(source.var_names, species)
 
     all_genes = list(dict.fromkeys(g for s in sigs.values() for g in (*s.up, *s.down)))
     found, _missing = map_genes(all_genes, source, species=species)

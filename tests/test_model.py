@@ -125,7 +125,7 @@ def test_temperature_fitted_on_calibration_part_ece_on_evaluation_part():
         fit_temperature,
         softmax,
     )
-    from tamclass.classifier._fit import fit_classifier, predict_logits, scaler_apply
+    from tamclass.classifier._fit import TEMPERATURE_PRIOR_SD, fit_classifier, predict_logits, scaler_apply
 
     X, y = _toy()
     fit = fit_classifier(X, y, 2, hidden=8, epochs=5, batch_size=64, calibration_fraction=0.3, seed=1, device="cpu")
@@ -136,8 +136,9 @@ def test_temperature_fitted_on_calibration_part_ece_on_evaluation_part():
     Z = scaler_apply(X, fit["mean"], fit["scale"])
     lc = predict_logits(fit["weights"], Z[cal])
     le = predict_logits(fit["weights"], Z[ev])
-    assert fit["temperature"] == pytest.approx(fit_temperature(lc, y[cal]))
-    assert fit["temperature"] != pytest.approx(fit_temperature(le, y[ev]))  # the evaluation part was not used
+    assert fit["temperature"] == pytest.approx(fit_temperature(lc, y[cal], prior_sd=TEMPERATURE_PRIOR_SD))
+    # the evaluation part was not used
+    assert fit["temperature"] != pytest.approx(fit_temperature(le, y[ev], prior_sd=TEMPERATURE_PRIOR_SD))
     assert fit["ece_uncalibrated"] == pytest.approx(expected_calibration_error(softmax(le), y[ev]))
     assert fit["ece_calibrated"] == pytest.approx(expected_calibration_error(softmax(le, fit["temperature"]), y[ev]))
     assert fit["ece_calibration_part"] == pytest.approx(
@@ -349,3 +350,23 @@ def test_train_errors_and_peer_accuracy(pbmc68k):
     assert 0 < default.n_genes and set(default.genes) <= lib
     prov = model.metadata["training"]
     assert prov["label_key"] == "bulk_labels" and sum(prov["n_cells_per_class"].values()) == int((~test).sum())
+
+
+def test_temperature_prior_shrinks_small_fits_and_fades_with_data():
+    """MAP temperature: ~10 calibration cells cannot swing T far from 1; with many cells T -> the plain fit."""
+    from tamclass.classifier._calibrate import fit_temperature
+
+    rng = np.random.default_rng(7)
+
+    def overconfident(n):  # logits 4x too large: the plain NLL fit wants T ~ 4
+        y = rng.integers(0, 2, n)
+        clean = np.where(y[:, None] == np.arange(2), 1.0, -1.0) * rng.gamma(2.0, 0.6, (n, 1))
+        noisy = clean + rng.normal(0, 1.0, (n, 2))
+        return 4.0 * noisy, y
+
+    small_logits, small_y = overconfident(10)
+    t_plain, t_map = fit_temperature(small_logits, small_y), fit_temperature(small_logits, small_y, prior_sd=0.5)
+    assert abs(np.log(t_map)) < abs(np.log(t_plain))  # shrunk toward T = 1
+    big_logits, big_y = overconfident(20_000)
+    t_plain, t_map = fit_temperature(big_logits, big_y), fit_temperature(big_logits, big_y, prior_sd=0.5)
+    assert t_map == pytest.approx(t_plain, rel=0.01) and t_plain > 2.0

@@ -12,10 +12,15 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def fit_temperature(logits: np.ndarray, y: np.ndarray, *, bounds=(0.05, 20.0)) -> float:
+def fit_temperature(logits: np.ndarray, y: np.ndarray, *, bounds=(0.05, 20.0), prior_sd: float | None = None) -> float:
     """Temperature T > 0 minimising the held-out negative log-likelihood of ``softmax(logits / T)``.
 
-    Deterministic: a golden-section search over log T (the NLL is convex in 1/T), 100 iterations.
+    With ``prior_sd``, the maximum a posteriori T under a normal prior on log T centred at 0 (T = 1):
+    the summed NLL plus ``(log T)^2 / (2 prior_sd^2)``. A handful of calibration cells then cannot swing
+    T far from 1 (a 10-cell fit gave T = 1.7 or 6.6 for the same data plus one cell), while with many
+    cells the data dominate and T approaches the plain fit.
+
+    Deterministic: a golden-section search over log T, 100 iterations.
     """
     logits = np.asarray(logits, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
@@ -24,7 +29,10 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray, *, bounds=(0.05, 20.0)) -
 
     def nll(log_t):
         p = softmax(logits, np.exp(log_t))
-        return -np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)))
+        total = -np.sum(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)))
+        if prior_sd is not None:
+            total += 0.5 * (log_t / prior_sd) ** 2
+        return total / len(y)
 
     a, b = np.log(bounds[0]), np.log(bounds[1])
     g = (np.sqrt(5.0) - 1.0) / 2.0

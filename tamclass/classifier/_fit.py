@@ -11,6 +11,10 @@ import numpy as np
 from ._calibrate import expected_calibration_error, fit_temperature, softmax
 from ._network import forward, init_params, params_from_numpy, params_to_numpy
 
+#: SD of the normal prior on log(temperature) (see fit_temperature): T within about x1.65 of 1 unless the
+#: calibration cells clearly say otherwise; seed-trained models often have only ~10 calibration cells.
+TEMPERATURE_PRIOR_SD = 0.5
+
 #: standardised values are clipped to +-CLIP (as CellTypist clips at 10)
 CLIP = 10.0
 
@@ -193,7 +197,7 @@ def fit_classifier(
     temperature, ece0, ece1, acc, ece_cal = 1.0, float("nan"), float("nan"), float("nan"), float("nan")
     if len(cal):
         logits = predict_logits(weights, Z[cal], device=device)
-        temperature = fit_temperature(logits, y[cal])
+        temperature = fit_temperature(logits, y[cal], prior_sd=TEMPERATURE_PRIOR_SD)
         ece_cal = expected_calibration_error(softmax(logits, temperature), y[cal])
     if len(ev):
         logits = predict_logits(weights, Z[ev], device=device)

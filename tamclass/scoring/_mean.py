@@ -26,7 +26,7 @@ class MeanPlan:
     offset: np.ndarray
     n_sets: int
     Pc: tuple = ()
-    S: tuple = ()  # slot_parts(col_to_union, Pc, n_parts): the layout slot_accumulate reads
+    S: tuple = ()  # slot_parts(col_to_union, Pc, n_sets): the layout slot_accumulate reads
 
 
 def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, **_) -> MeanPlan:

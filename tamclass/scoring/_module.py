@@ -32,7 +32,7 @@ class ModulePlan:
     n_controls: tuple  # per set: (n_ctrl_up, n_ctrl_down)
     n_sets: int
     Pc: tuple = ()
-    S: tuple = ()  # slot_parts(col_to_union, Pc, n_parts): the layout slot_accumulate reads
+    S: tuple = ()  # slot_parts(col_to_union, Pc, n_sets): the layout slot_accumulate reads
 
 
 def _rng(random_state, name: str, part: int):

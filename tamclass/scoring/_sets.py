@@ -71,14 +71,14 @@ def slot_parts(col_to_union: np.ndarray, Pc: tuple, n_parts: int) -> tuple:
 
     From ``col_to_union`` and ``Pc = csr_parts(P)`` builds ``(slot_idx int32 n_vars x 4, slot_w float64
     n_vars x 2, ex_idx int32, ex_w float64)``: the first two (part, weight) entries of each column's
-    row of ``P`` (in part order) go to the slots (empty slots: dummy parts ``n_parts .. n_parts + 15``, weight 0);
-    further entries go to ``ex_*`` at ``slot_idx[j, 2]`` (start) and ``slot_idx[j, 3]`` (count).
+    row of ``P`` (in part order) go to the slots (empty slots: dummy parts ``n_parts .. n_parts + 15``,
+    weight 0); further entries go to ``ex_*`` at ``slot_idx[j, 2]`` (start) and ``slot_idx[j, 3]`` (count).
     """
     p_ptr, p_idx, p_w = Pc
     n_vars = len(col_to_union)
     slot_idx = np.zeros((n_vars, 4), dtype=np.int32)
-    # empty slots add 0 to one of 16 dummy parts (n_parts .. n_parts + 15), spread over the columns
-    # so that consecutive non-zeros do not chain their updates through one accumulator
+    # empty slots add 0 to one of 16 dummy parts, spread over the columns so that consecutive
+    # non-zeros do not chain their updates through one accumulator
     spread = np.arange(n_vars) % 8
     slot_idx[:, 0] = n_parts + spread
     slot_idx[:, 1] = n_parts + 8 + spread
@@ -93,7 +93,6 @@ def slot_parts(col_to_union: np.ndarray, Pc: tuple, n_parts: int) -> tuple:
     slot_w[c[first], within[first]] = p_w[first]
     extra = ~first  # in column order, then part order
     counts = np.bincount(c[extra], minlength=n_vars)
-    starts = np.cumsum(counts) - counts
-    slot_idx[:, 2] = starts
+    slot_idx[:, 2] = np.cumsum(counts) - counts
     slot_idx[:, 3] = counts
     return slot_idx, slot_w, p_idx[extra].astype(np.int32), p_w[extra].astype(np.float64)

@@ -101,6 +101,16 @@ def write_config(work: Path, tool_venv: Path, tools: list[Path], boot_key: str) 
     return cfg, version
 
 
+def galaxy_env(galaxy_venv: Path, cfg: Path) -> dict:
+    """Environment for uvicorn. Galaxy's jobs (upload, set-metadata) run ``python`` from the venv named by the
+    server's VIRTUAL_ENV: it must be the Galaxy venv, not whatever venv the caller has activated (else
+    ``No module named 'bdbag'`` / ``'galaxy_ext'`` in the upload job)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(GALAXY_CONFIG_FILE=str(cfg), VIRTUAL_ENV=str(galaxy_venv),
+               PATH=f"{galaxy_venv}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    return env
+
+
 class Api:
     def __init__(self, url: str, key: str):
         self.url, self.s = url, requests.Session()
@@ -181,7 +191,7 @@ def main(argv=None) -> int:
         galaxy = subprocess.Popen(
             [str(args.galaxy_venv / "bin" / "uvicorn"), "--factory", "galaxy.webapps.galaxy.fast_factory:factory",
              "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, "GALAXY_CONFIG_FILE": str(cfg)}, stdout=glog, stderr=subprocess.STDOUT,
+            env=galaxy_env(args.galaxy_venv.resolve(), cfg), stdout=glog, stderr=subprocess.STDOUT,
             start_new_session=True)
         t0 = time.time()
         while True:

@@ -283,8 +283,58 @@ def write_h5ad_atomic(adata, path: PathLike, *, inputs: Iterable[PathLike] = (),
     >>> write_h5ad_atomic(adata, "scored.h5ad", inputs=["raw.h5ad"])   # doctest: +SKIP
     """
     with atomic_path(path, inputs=inputs) as tmp:
-        adata.write_h5ad(tmp, compression=compression)
+        _write_h5ad_file(adata, tmp, compression=compression)
     return Path(path)
+
+
+def _write_h5ad_file(adata, tmp: Path, *, compression: str | None) -> None:
+    """Write the h5ad bytes to ``tmp`` (the one seam every h5ad output goes through)."""
+    if _matrix_bytes(adata) <= IN_MEMORY_WRITE_LIMIT:
+        _write_h5ad_via_memory(adata, tmp, compression=compression)
+    else:
+        adata.write_h5ad(tmp, compression=compression)
+
+
+#: Outputs up to this many bytes of matrix data are encoded by HDF5 in memory and written with plain file
+#: I/O: when the disk fills, HDF5 writing to a file can crash the process (segfault) before Python sees an
+#: error, whereas a plain write raises OSError (cleaned up by atomic_path). Larger objects are written
+#: directly, to avoid holding a second, compressed copy in memory.
+IN_MEMORY_WRITE_LIMIT = 2 * 2**30
+
+
+def _matrix_bytes(adata) -> int:
+    def nbytes(m) -> int:
+        if m is None:
+            return 0
+        if hasattr(m, "data") and hasattr(m, "indices"):  # scipy sparse
+            return int(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes)
+        return int(getattr(m, "nbytes", 0))
+
+    total = nbytes(adata.X) + sum(nbytes(v) for v in adata.layers.values())
+    if adata.raw is not None:
+        total += nbytes(adata.raw.X)
+    return total
+
+
+def _write_h5ad_via_memory(adata, tmp: Path, *, compression: str | None) -> None:
+    """Same file as ``adata.write_h5ad(tmp)``, but HDF5 writes into memory and Python writes the bytes."""
+    import io
+
+    import h5py
+
+    try:
+        from anndata.io import write_elem
+    except ImportError:  # pragma: no cover - anndata < 0.11
+        from anndata.experimental import write_elem
+
+    adata.strings_to_categoricals()  # as write_h5ad does
+    if adata.raw is not None:
+        adata.strings_to_categoricals(adata.raw.var)
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        write_elem(f, "/", adata, dataset_kwargs={"compression": compression} if compression else {})
+    with open(tmp, "wb") as fh:
+        fh.write(buffer.getbuffer())
 
 
 def write_text_atomic(text: str, path: PathLike, *, inputs: Iterable[PathLike] = (), encoding: str = "utf-8"):

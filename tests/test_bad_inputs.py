@@ -506,9 +506,6 @@ def test_25_disk_full_during_write_cli(disk_full_run, h5ad):
     assert _sha(h5ad) == before
 
 
-@pytest.mark.xfail(strict=True, reason="HDF5 can segfault (exit -11) inside the failed write, before Python sees an "
-                   "exception, so no clean one-line error is guaranteed; input and final output stay intact (test_25). "
-                   "Writing in a forked child fixes this but breaks Ctrl-C/kill semantics; not done yet")
 def test_25b_disk_full_clean_error(disk_full_run):
     res, out_dir, _ = disk_full_run
     _user_error(res, "could not write", "disk space")

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tamclass._io
+
 import tamclass as tc
 from tamclass.datasets._demo import DEMO_PATH
 
@@ -301,13 +303,13 @@ def test_failed_write_in_process(tmp_path, monkeypatch, failure):
     out = tmp_path / "out.h5ad"
     out.write_bytes(b"previous result")
 
-    def broken(self, filename, *args, **kwargs):
+    def broken(adata, filename, *args, **kwargs):
         Path(filename).write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 4096)  # half-written file
         if failure == "interrupt":
             raise KeyboardInterrupt
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ad.AnnData, "write_h5ad", broken)
+    monkeypatch.setattr(tamclass._io, "_write_h5ad_file", broken)
     rc = cli.main(["-q", "score", str(src), "-o", str(out), "--no-classify",
                    "--signatures", "Macrophage_identity", "Cheng2021_M1"])
     assert rc == (130 if failure == "interrupt" else 2)
@@ -320,16 +322,16 @@ _SLOW_WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    import anndata as ad
+    import tamclass._io
 
     marker = Path(sys.argv[1])
 
-    def slow(self, filename, *args, **kwargs):
+    def slow(adata, filename, *args, **kwargs):
         Path(filename).write_bytes(b"\\x89HDF\\r\\n\\x1a\\n" + b"\\0" * 4096)  # partial content
         marker.write_text("writing")
         time.sleep(120)
 
-    ad.AnnData.write_h5ad = slow
+    tamclass._io._write_h5ad_file = slow
     from tamclass.cli import main
     sys.exit(main(sys.argv[2:]))
     """

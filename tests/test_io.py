@@ -11,6 +11,8 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+
+import tamclass._io
 import scipy.sparse as sp
 
 from tamclass._errors import TamclassIOError
@@ -190,12 +192,12 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch, exc):
     write_h5ad_atomic(a, out)
     before = _sha(out)
 
-    def failing_write(self, filename, *args, **kwargs):
+    def failing_write(adata, filename, *args, **kwargs):
         # write half a file first, like a real writer interrupted midway
         Path(filename).write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 1000)
         raise exc
 
-    monkeypatch.setattr(ad.AnnData, "write_h5ad", failing_write)
+    monkeypatch.setattr(tamclass._io, "_write_h5ad_file", failing_write)
     expected = TamclassIOError if isinstance(exc, OSError) else type(exc)
     with pytest.raises(expected) as info:
         write_h5ad_atomic(a, out)
@@ -247,3 +249,28 @@ def test_write_results_backed(h5ad_file, tmp_path):
     np.testing.assert_allclose(full_out.obsm["tamclass_scores"]["S1"], np.arange(30))
     assert full_out.uns["tamclass"]["score"]["method"] == "rank"
     assert _leftovers(tmp_path) == []
+
+
+def test_in_memory_h5ad_write_equals_anndata_write(tmp_path):
+    """write_h5ad_atomic's memory-buffered path produces a file that reads back exactly like write_h5ad's."""
+    import anndata as ad
+    import numpy as np
+    import pandas as pd
+
+    import tamclass as tc
+    from tamclass._io import write_h5ad_atomic
+
+    a = tc.datasets.demo()
+    a.obs["label"] = ["x", "y"] * (a.n_obs // 2) + ["x"] * (a.n_obs % 2)  # strings -> categorical on write
+    a.obsm["scores"] = pd.DataFrame(np.arange(a.n_obs * 2.0).reshape(-1, 2), index=a.obs_names, columns=["s1", "s2"])
+    a.uns["nested"] = {"k": [1, 2, 3], "t": "text"}
+    a.write_h5ad(tmp_path / "ref.h5ad", compression="gzip")
+    write_h5ad_atomic(a, tmp_path / "ours.h5ad", compression="gzip")
+    ref, ours = ad.read_h5ad(tmp_path / "ref.h5ad"), ad.read_h5ad(tmp_path / "ours.h5ad")
+    assert (ref.X != ours.X).nnz == 0
+    assert (ref.layers["counts"] != ours.layers["counts"]).nnz == 0
+    pd.testing.assert_frame_equal(ref.obs, ours.obs)
+    pd.testing.assert_frame_equal(ref.var, ours.var)
+    pd.testing.assert_frame_equal(ref.obsm["scores"], ours.obsm["scores"])
+    np.testing.assert_array_equal(ref.obsm["X_umap"], ours.obsm["X_umap"])
+    assert ours.uns["nested"]["t"] == "text" and list(ours.uns["nested"]["k"]) == [1, 2, 3]

@@ -70,7 +70,7 @@ def slot_parts(col_to_union: np.ndarray, Pc: tuple, n_parts: int) -> tuple:
     """Per-column weights for :func:`~tamclass.scoring._kernels.slot_accumulate`.
 
     From ``col_to_union`` and ``Pc = csr_parts(P)`` builds ``(slot_idx int32 n_vars x 4, slot_w float64
-    n_vars x 2, ex_idx int32, ex_w float64)``: the first two (part, weight) entries of each column's
+    n_vars x 2, ex_idx int32, ex_w float64)`` (the first two flattened in C order): the first two (part, weight) entries of each column's
     row of ``P`` (in part order) go to the slots (empty slots: dummy parts ``n_parts .. n_parts + 15``,
     weight 0); further entries go to ``ex_*`` at ``slot_idx[j, 2]`` (start) and ``slot_idx[j, 3]`` (count).
     """
@@ -95,4 +95,4 @@ def slot_parts(col_to_union: np.ndarray, Pc: tuple, n_parts: int) -> tuple:
     counts = np.bincount(c[extra], minlength=n_vars)
     slot_idx[:, 2] = np.cumsum(counts) - counts
     slot_idx[:, 3] = counts
-    return slot_idx, slot_w, p_idx[extra].astype(np.int32), p_w[extra].astype(np.float64)
+    return slot_idx.ravel(), slot_w.ravel(), p_idx[extra].astype(np.int32), p_w[extra].astype(np.float64)

@@ -179,6 +179,11 @@ galaxy:
   cleanup_job: never
 EOF
 log "starting Galaxy $GALAXY_VERSION on 127.0.0.1:$PORT (log: $WORK/galaxy.log)"
+# Galaxy runs its own jobs (e.g. the upload tool, __DATA_FETCH__) in the virtualenv named by VIRTUAL_ENV:
+# when this script is called from an activated venv (as .ci/run does), point that at Galaxy's venv and
+# drop the caller's venv from PATH, or uploads fail with "No module named 'galaxy_ext'".
+CLEAN_PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "${VIRTUAL_ENV:-/nonexistent}/bin" | paste -sd: -)
+VIRTUAL_ENV="$GALAXY_VENV" PATH="$GALAXY_VENV/bin:$CLEAN_PATH" PYTHONPATH= \
 GALAXY_CONFIG_FILE="$WORK/galaxy.yml" "$GALAXY_VENV/bin/uvicorn" --factory \
     galaxy.webapps.galaxy.fast_factory:factory --host 127.0.0.1 --port "$PORT" \
     > "$WORK/galaxy.log" 2>&1 &

@@ -8,7 +8,9 @@ runs ``tamclass_score`` on it once through the API (sample column, clusters, tab
 headless Chromium (Selenium + the Debian ``chromium-driver``) and saves:
 
 * ``docs/images/galaxy_score_tool.png``  the tool form, with the uploaded h5ad in the history panel;
-* ``docs/images/galaxy_history.png``     the history after the run (five outputs), the per-sample table shown.
+* ``docs/images/galaxy_history.png``     after one run: the five outputs in the history panel, the tool's HTML
+  report rendered in the centre panel (``tamclass_score`` is put on Galaxy's HTML sanitize allowlist through the
+  admin API, as an admin would with "Review Allowlist"; otherwise Galaxy shows the report as plain text).
 
 Each PNG is kept under 400 KB (palette-quantised if needed). Everything Galaxy writes goes to a temporary work
 directory (removed at the end unless ``--keep-work``); nothing is written to the repository except the PNGs.
@@ -209,9 +211,49 @@ def main(argv=None) -> int:
         user = boot_api.post("users", {"username": USERNAME, "email": EMAIL, "password": PASSWORD})
         key = boot_api.post(f"users/{user['id']}/api_key")
         api = Api(url, key)
+        # let Galaxy render the tool's HTML report (what an admin does with "Review Allowlist"); without this
+        # Galaxy shows HTML from tools it does not know as plain text
+        r = boot_api.s.put(f"{url}/api/sanitize_allow", params={"tool_id": "tamclass_score"}, timeout=60)
+        r.raise_for_status()
 
-        # --- history with the test h5ad, and one run of the score tool
-        hist = api.post("histories", {"name": "tamclass demo"})
+        # --- browser, logged in through the login form
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = args.chromium
+        for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--hide-scrollbars",
+                  f"--window-size={args.width},{args.height}", "--force-device-scale-factor=1",
+                  "--disable-extensions", "--no-first-run", "--lang=en-US"):
+            opts.add_argument(a)
+        driver = webdriver.Chrome(service=Service(args.chromedriver), options=opts)
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # viewport = the PNG size, exactly
+                               {"width": args.width, "height": args.height, "deviceScaleFactor": 1, "mobile": False})
+        wait = WebDriverWait(driver, 180)
+        driver.get(f"{url}/login/start")
+        form = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form#login")))
+        form.find_element(By.NAME, "login").send_keys(EMAIL)
+        form.find_element(By.NAME, "password").send_keys(PASSWORD)
+        form.find_element(By.XPATH, "//button[@name='login']").click()
+        t0 = time.time()
+        while True:
+            cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+            if requests.get(f"{url}/api/users/current", cookies=cookies, timeout=30).json().get("email"):
+                break
+            if time.time() - t0 > 60:
+                raise RuntimeError("login through the form did not succeed")
+            time.sleep(1)
+        log("logged in")
+
+        def page_has(text: str) -> None:
+            wait.until(lambda d: text in d.execute_script("return document.body.innerText"))
+
+        def settle(seconds: float = 4.0) -> None:  # let the Vue client finish its requests and transitions
+            time.sleep(seconds)
+            WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+        # --- the browser session's current history gets the test h5ad
+        driver.get(f"{url}/")
+        page_has("History")
+        hist = requests.get(f"{url}/history/current_history_json", cookies=cookies, timeout=30).json()
+        api.s.put(f"{url}/api/histories/{hist['id']}", json={"name": "tamclass demo"}, timeout=60).raise_for_status()
         api.post("tools/fetch", {"history_id": hist["id"], "targets": [{
             "destination": {"type": "hdas"},
             "elements": [{"src": "path", "path": str(WRAPPER_DIR / "test-data" / "tam_small.h5ad"),
@@ -222,42 +264,18 @@ def main(argv=None) -> int:
             raise RuntimeError(f"upload of tam_small.h5ad ended in state {h5ad['state']} (see {work}/galaxy.log)")
         log(f"uploaded tam_small.h5ad (hid {h5ad['hid']})")
 
-        # --- browser, logged in through the login form
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = args.chromium
-        for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--hide-scrollbars",
-                  f"--window-size={args.width},{args.height}", "--force-device-scale-factor=1",
-                  "--disable-extensions", "--no-first-run", "--lang=en-US"):
-            opts.add_argument(a)
-        driver = webdriver.Chrome(service=Service(args.chromedriver), options=opts)
-        driver.set_window_size(args.width, args.height)
-        wait = WebDriverWait(driver, 120)
-        driver.get(f"{url}/login/start")
-        form = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form#login")))
-        form.find_element(By.NAME, "login").send_keys(EMAIL)
-        form.find_element(By.NAME, "password").send_keys(PASSWORD)
-        form.find_element(By.XPATH, "//button[@name='login']").click()
-        t0 = time.time()
-        while not requests.get(f"{url}/api/users/current", timeout=30,
-                               cookies={c["name"]: c["value"] for c in driver.get_cookies()}).json().get("email"):
-            if time.time() - t0 > 60:
-                raise RuntimeError("login through the form did not succeed")
-            time.sleep(1)
-        log("logged in")
-
-        def settle(seconds=4.0):
-            # let the Vue client finish its requests and animations
-            time.sleep(seconds)
-            WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
-
-        # (1) the tool form
+        # (1) the tool form, the four tamclass tools listed in the tool panel
         driver.get(f"{url}/?tool_id=tamclass_score&version=latest")
-        wait.until(EC.presence_of_element_located((By.XPATH, "//*[contains(text(), 'score and classify TAMs')]")))
-        wait.until(EC.presence_of_element_located((By.XPATH, "//*[contains(text(), 'tam_small.h5ad')]")))
-        settle(6)
+        page_has("Tool Parameters")
+        page_has("1: tam_small.h5ad")
+        search = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "input[placeholder='search tools']")))
+        search.send_keys("tamclass")
+        page_has("train a classifier")
+        settle(5)
         save_png(driver.get_screenshot_as_png(), args.out_dir / "galaxy_score_tool.png")
 
-        # (2) run the tool once, then the history with the outputs
+        # (2) run the tool once (as the tool test 1: sample column, clusters, tables and report), then the
+        #     rendered report in the centre panel beside the history with the five outputs
         run = api.post("tools", {"tool_id": "tamclass_score", "history_id": hist["id"], "inputs": {
             "adata": {"src": "hda", "id": h5ad["id"]}, "sample_key": "sample", "groupby": "leiden",
             "outputs_sel": ["tables", "report"]}})
@@ -266,12 +284,21 @@ def main(argv=None) -> int:
         bad = [i for i in items if i["state"] != "ok"]
         if bad:
             raise RuntimeError(f"datasets not ok: {bad} (see {work}/galaxy.log)")
-        samples = next(o for o in run["outputs"] if o["name"].endswith("per-sample table"))
-        driver.get(f"{url}/datasets/{samples['id']}/preview")
-        wait.until(EC.presence_of_element_located((By.XPATH, "//*[contains(text(), 'per-sample table')]")))
+        report = next(o for o in run["outputs"] if o["name"].endswith(": report"))
+        driver.get(f"{url}/datasets/{report['id']}/preview")
+        page_has("Research use only")
+        page_has("per-sample table")
         settle(6)
         save_png(driver.get_screenshot_as_png(), args.out_dir / "galaxy_history.png")
         return 0
+    except BaseException:
+        if driver is not None:
+            try:
+                driver.save_screenshot(str(work / "failure.png"))
+            except Exception:  # noqa: BLE001
+                pass
+        args.keep_work = True  # galaxy.log and failure.png for inspection
+        raise
     finally:
         if driver is not None:
             try:

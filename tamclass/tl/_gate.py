@@ -122,7 +122,7 @@ def gate(
 
     A :class:`~tamclass._errors.TamclassWarning` names the identity sets with fewer than half of their genes
     in the data (gene-filtered matrices). Validated on PBMC 3k (monocytes vs rest F1 0.98) and Hao 2021
-    PBMC / pbmc68k_reduced (see ``benchmarks/results_classify.md``).
+    PBMC / pbmc68k_reduced (see ``benchmarks/RESULTS.md``).
 
     Parameters
     ----------

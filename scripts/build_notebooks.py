@@ -28,9 +28,8 @@ CELLS = [
        "Everything here runs offline on data shipped inside tamclass or scanpy. The cohort section at the end "
        "also uses the public tables in `../shared/data` when that folder is present. "
        "*Research use only: nothing here predicts an individual patient's risk.*"),
-    code("import warnings\n"
-         "import matplotlib\n"
-         "matplotlib.use('Agg')\n"
+    code("%matplotlib inline\n"
+         "import warnings\n"
          "import matplotlib.pyplot as plt\n"
          "import pandas as pd\n"
          "import scanpy as sc\n"

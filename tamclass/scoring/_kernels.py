@@ -370,3 +370,16 @@ def slot_accumulate(indptr, indices, data, slot_idx, slot_w, ex_idx, ex_w, out):
                         acc[ex_idx[q]] += v * ex_w[q]
             for p in range(n_parts):
                 out[i, p] += acc[p]
+
+
+def weighted_sums(chunk, slots: tuple, n_sets: int) -> np.ndarray:
+    """``chunk @ P`` (float64, ``n_rows x n_sets``) for gene weights laid out by ``_sets.slot_parts``.
+
+    Shared by the module and mean kernels; empty ``slots`` (no genes) give zeros.
+    """
+    out = np.zeros((chunk.shape[0], n_sets), dtype=np.float64)
+    if slots:
+        indptr, indices, data = csr_arrays(chunk)
+        slot_accumulate(indptr, indices, data, *slots, out)
+    return out
+

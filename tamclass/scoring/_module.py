@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 
 from .._errors import InputError
-from ._kernels import csr_arrays, linear_accumulate, slot_accumulate
+from ._kernels import weighted_sums
 from ._sets import IndexedSet, csr_parts, slot_parts, union_plan
 
 __all__ = ["ModulePlan", "prepare", "kernel", "control_genes"]
@@ -117,11 +117,4 @@ def prepare(
 
 def kernel(chunk: sp.csr_matrix, plan: ModulePlan) -> np.ndarray:
     """Module scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
-    out = np.zeros((chunk.shape[0], plan.n_sets), dtype=np.float64)
-    if plan.P.shape[0]:
-        if plan.S:
-            indptr, indices, data = csr_arrays(chunk)
-            slot_accumulate(indptr, indices, data, *plan.S, out)
-        else:
-            linear_accumulate(*csr_arrays(chunk), plan.col_to_union, *plan.Pc, out)
-    return out
+    return weighted_sums(chunk, plan.S if plan.P.shape[0] else (), plan.n_sets)

@@ -66,6 +66,38 @@ def _from_string(s: str, species: str, out: dict) -> None:
         _add(out, sig)
 
 
+def _add_item(item, species: str, out: dict) -> None:
+    """Add one ``signatures=`` element: a Signature, a GMT path, a library name / category / GMT path
+    string, or a dict of name -> genes."""
+    if isinstance(item, Signature):
+        _add(out, item)
+    elif isinstance(item, os.PathLike):
+        for sig in read_gmt(item, species=species).values():
+            _add(out, sig)
+    elif isinstance(item, str):
+        _from_string(item, species, out)
+    elif isinstance(item, Mapping):
+        for name, value in item.items():
+            _add(out, _from_value(str(name), value, species))
+    else:
+        raise SignatureError(f"cannot interpret list item {item!r} ({type(item).__name__}); {_FORMS}")
+
+
+def _refuse_bare_gene_list(items: list, species: str) -> None:
+    """A list of gene symbols passed where signature names were expected: say how to score them."""
+    strings = [x for x in items if isinstance(x, str)]
+    unknown = [x for x in strings if not is_library_name(x.strip()) and not _looks_like_gmt(x)
+               and not os.path.isfile(x)]
+    if unknown and len(unknown) == len(items):
+        symbols = gene_symbols(species)
+        hits = sum(1 for x in unknown if x.strip().rstrip("+-") in symbols or x.strip().upper() in symbols)
+        if hits >= max(1, len(unknown) // 2):
+            raise SignatureError(
+                f"{unknown[:4]}{'...' if len(unknown) > 4 else ''} look like gene symbols, not signature names; "
+                "to score your own genes pass a dict, e.g. signatures={'my_set': [...]}"
+            )
+
+
 def resolve(signatures="default", species: str = "human") -> dict[str, Signature]:
     """Normalise anything accepted as ``signatures=`` to an ordered ``dict`` name -> :class:`Signature`.
 
@@ -100,50 +132,19 @@ def resolve(signatures="default", species: str = "human") -> dict[str, Signature
     if signatures is None:
         signatures = "default"
     out: dict[str, Signature] = OrderedDict()
-    if isinstance(signatures, Signature):
-        _add(out, signatures)
-    elif isinstance(signatures, (str, os.PathLike)):
-        if isinstance(signatures, os.PathLike):
-            for sig in read_gmt(signatures, species=species).values():
-                _add(out, sig)
-        else:
-            _from_string(signatures, species, out)
-    elif isinstance(signatures, Mapping):
-        if not signatures:
+    if isinstance(signatures, (Signature, str, os.PathLike, Mapping)):
+        if isinstance(signatures, Mapping) and not signatures:
             raise SignatureError(f"empty dict of signatures; {_FORMS}")
-        for name, value in signatures.items():
-            _add(out, _from_value(str(name), value, species))
+        items = [signatures]
     elif isinstance(signatures, Iterable):
         items = list(signatures)
         if not items:
             raise SignatureError(f"empty list of signatures; {_FORMS}")
-        strings = [x for x in items if isinstance(x, str)]
-        unknown = [x for x in strings if not is_library_name(x.strip()) and not _looks_like_gmt(x)
-                   and not os.path.isfile(x)]
-        if unknown and len(unknown) == len(items):
-            symbols = gene_symbols(species)
-            hits = sum(1 for x in unknown if x.strip().rstrip("+-") in symbols or x.strip().upper() in symbols)
-            if hits >= max(1, len(unknown) // 2):
-                raise SignatureError(
-                    f"{unknown[:4]}{'...' if len(unknown) > 4 else ''} look like gene symbols, not signature names; "
-                    "to score your own genes pass a dict, e.g. signatures={'my_set': [...]}"
-                )
-        for x in items:
-            if isinstance(x, Signature):
-                _add(out, x)
-            elif isinstance(x, (str, os.PathLike)):
-                if isinstance(x, os.PathLike):
-                    for sig in read_gmt(x, species=species).values():
-                        _add(out, sig)
-                else:
-                    _from_string(x, species, out)
-            elif isinstance(x, Mapping):
-                for name, value in x.items():
-                    _add(out, _from_value(str(name), value, species))
-            else:
-                raise SignatureError(f"cannot interpret list item {x!r} ({type(x).__name__}); {_FORMS}")
+        _refuse_bare_gene_list(items, species)
     else:
         raise SignatureError(f"cannot interpret signatures={signatures!r} ({type(signatures).__name__}); {_FORMS}")
+    for item in items:
+        _add_item(item, species, out)
     if not out:
         raise SignatureError(f"no signatures selected; {_FORMS}")
     return out

@@ -1,9 +1,7 @@
 """Random-effects meta-analysis against R metafor 3.8.1 reference values and statsmodels."""
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -53,9 +51,9 @@ def _load_fixture(shared_data, fixture: str, subset: str):
 
 
 def _reference_rows():
-    # same location rule as tests/conftest.py (collection time, so no fixture here)
-    root = Path(os.environ.get("TAMCLASS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-    path = root / "meta_analysis" / "reference_values.tsv"
+    from conftest import SHARED_DATA  # collection time, so no fixture here
+
+    path = SHARED_DATA / "meta_analysis" / "reference_values.tsv"
     if not path.exists():
         return [pytest.param(None, id="reference_values.tsv-absent")]
     ref = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)

@@ -16,14 +16,10 @@ pytestmark = pytest.mark.xdist_group("prognosis_cohorts")
 
 @pytest.fixture(scope="module")
 def scanb_small():
-    import os
-    from pathlib import Path
+    from conftest import shared_path
 
-    root = Path(os.environ.get("TAMCLASS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-    xp = root / "survival" / "scanb_gse96058_400_log2fpkm.csv.gz"
-    cp = root / "survival" / "scanb_gse96058_400_clinical.csv"
-    if not (xp.exists() and cp.exists()):
-        pytest.skip(f"real-data files survival/scanb_gse96058_400_* not found under {root}")
+    xp = shared_path("survival/scanb_gse96058_400_log2fpkm.csv.gz")
+    cp = shared_path("survival/scanb_gse96058_400_clinical.csv")
     genes = ["CD68", "CD163", "MRC1", "MSR1", "CD14", "C1QB", "C1QC", "APOE", "SPP1", "SIGLEC1", "FCGR3A",
              "MS4A7", "LYVE1", "MARCO", "ACTB", "GAPDH", "CD3E", "MS4A1", "EPCAM", "KRT8"]
     head = pd.read_csv(xp, index_col=0, nrows=0).columns

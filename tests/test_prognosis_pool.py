@@ -13,14 +13,9 @@ pytestmark = pytest.mark.xdist_group("prognosis_pool")
 
 @pytest.fixture(scope="module")
 def ali():
-    from pathlib import Path
-    import os
+    from conftest import shared_path
 
-    root = Path(os.environ.get("TAMCLASS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-    path = root / "survival" / "ali2016_cibersort_survival_10988.tsv"
-    if not path.exists():
-        pytest.skip(f"real-data file survival/ali2016_cibersort_survival_10988.tsv not found under {root}")
-    df = pd.read_csv(path, sep="\t")
+    df = pd.read_csv(shared_path("survival/ali2016_cibersort_survival_10988.tsv"), sep="\t")
     # Ali HR et al. 2016 PLoS Med 13:e1002194: consolidated survival (years) and events
     return df[df["surv"].notna() & df["events"].notna() & (df["surv"] > 0)]
 

@@ -22,6 +22,12 @@ def _labels(series: pd.Series) -> pd.Series:
     return series.astype("object").where(series.notna())
 
 
+def _classified_macrophages(labels: pd.Series, mac: np.ndarray | None) -> np.ndarray:
+    """Cells with a state/subset label other than "not macrophage" (and gated macrophages, if known)."""
+    in_mac = (labels.notna() & (labels != _NOT_MAC)).to_numpy()
+    return in_mac & mac if mac is not None else in_mac
+
+
 def _fractions(labels: pd.Series, groups: pd.Series, mask: np.ndarray, order, prefix: str) -> pd.DataFrame:
     """Per-group fraction of each label among the cells in ``mask`` (NaN for groups with none)."""
     lab = labels[mask]
@@ -104,9 +110,7 @@ def summary_table(obs: pd.DataFrame, scores: pd.DataFrame | None, sample_key: st
     # M1/M2 states among macrophages --------------------------------------------------------------
     if c_state in obs.columns:
         st = _labels(obs[c_state])
-        in_mac = (st.notna() & (st != _NOT_MAC)).to_numpy()
-        if mac is not None:
-            in_mac &= mac
+        in_mac = _classified_macrophages(st, mac)
         extra = sorted(set(st[in_mac].dropna().unique()) - set(_STATES))
         frac, counts = _fractions(st, groups, in_mac, [*_STATES, *extra], "state_fraction_")
         out = out.join(frac)
@@ -132,9 +136,7 @@ def summary_table(obs: pd.DataFrame, scores: pd.DataFrame | None, sample_key: st
 
     if c_sub in obs.columns:
         sb = _labels(obs[c_sub])
-        in_mac = (sb.notna() & (sb != _NOT_MAC)).to_numpy()
-        if mac is not None:
-            in_mac &= mac
+        in_mac = _classified_macrophages(sb, mac)
         order = [c for c in (obs[c_sub].cat.categories if isinstance(obs[c_sub].dtype, pd.CategoricalDtype)
                              else sorted(sb[in_mac].dropna().unique())) if c != _NOT_MAC]
         frac, _ = _fractions(sb, groups, in_mac, order, "subset_fraction_")

@@ -13,12 +13,12 @@ CellTypist) trained on the state seeds and applied to all cells; we print the ti
 """
 from __future__ import annotations
 
+from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import os
 import resource
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -115,7 +115,7 @@ def main():
           f"label agreement {agree:.3f}; peer corr with truth {r_peer:.3f}")
 
     # real data beside it
-    data = Path(os.environ.get("TAMCLASS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    data = SHARED_DATA
     pbmc = data / "singlecell" / "pbmc3k_lognorm.h5ad"
     if pbmc.exists():
         import anndata as ad

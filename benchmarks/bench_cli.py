@@ -19,6 +19,7 @@ Usage::
 """
 from __future__ import annotations
 
+from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import json
 import os
@@ -28,7 +29,7 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("TAMCLASS_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = SHARED_DATA
 
 _WRAPPER = textwrap.dedent(
     """

@@ -28,6 +28,7 @@ Usage (files go to /tmp/tamclass_bench/, delete them afterwards)::
 """
 from __future__ import annotations
 
+from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import json
 import os
@@ -40,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = Path(os.environ.get("TAMCLASS_BENCH_DIR", "/tmp/tamclass_bench"))
 RESULTS = WORK / "scaling_results.jsonl"
-SHARED = Path(os.environ.get("TAMCLASS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED = SHARED_DATA
 CHUNK = 10_000
 
 

@@ -15,6 +15,7 @@ signature), decoupler 2.2.0 mt.aucell (timed on --aucell-cells cells and scaled 
 """
 from __future__ import annotations
 
+from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import sys
 import time
@@ -110,7 +111,7 @@ def main():
     sigs = signatures(adata, a.n_sigs, a.sig_size)
     bench(adata, sigs, "generated", aucell_cells=a.aucell_cells, full_aucell=a.full_aucell, rows=rows)
     del adata
-    real = Path(__file__).resolve().parents[2] / "shared" / "data" / "singlecell" / "pbmc3k_lognorm.h5ad"
+    real = SHARED_DATA / "singlecell" / "pbmc3k_lognorm.h5ad"
     if real.exists() and not a.no_real:
         pb = ad.read_h5ad(real)
         lib = tc.signatures.load("all")

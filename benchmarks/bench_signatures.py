@@ -11,7 +11,7 @@ pbmc3k (13,714 genes, hg19-era symbols, ../shared/data, skipped when absent).
 """
 from __future__ import annotations
 
-import os
+from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import sys
 import time
 from pathlib import Path
@@ -46,7 +46,7 @@ def main():
 
     p = Path(celltypist.__file__).parent / "data" / "samples" / "sample_cell_by_gene.csv"
     var_sources["celltypist sample (32,786 genes)"] = pd.read_csv(p, nrows=0, index_col=0).columns
-    shared = Path(os.environ.get("TAMCLASS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    shared = SHARED_DATA
     f = shared / "singlecell" / "pbmc3k_lognorm.h5ad"
     if f.exists():
         import anndata as ad

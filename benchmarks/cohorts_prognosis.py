@@ -21,8 +21,8 @@ doing the same computation (lifelines directly; statsmodels ``combine_effects``)
 """
 from __future__ import annotations
 
+from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
-import os
 import time
 import warnings
 from pathlib import Path
@@ -33,7 +33,7 @@ import pandas as pd
 
 import tamclass as tc
 
-ROOT = Path(os.environ.get("TAMCLASS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+ROOT = SHARED_DATA
 FEATURES = ["IHC_CD163", "IHC_CD68", "IHC_CD206_MRC1", "IHC_CD204_MSR1", "IHC_CD169_SIGLEC1", "Macrophage_identity",
             "Cheng2021_M2", "Cheng2021_M1", "Bagaev2021_TAM", "LM22_M2", "Ma2022_LA_TAM", "Ma2022_IFN_TAM",
             "Ma2022_Angio_TAM", "TAM4_mean_z"]

@@ -1,4 +1,4 @@
-"""The fast kernels (slot layout for module/mean, tie tables for AUCell) against the plain ones."""
+"""The fast kernels (slot layout for module/mean; both AUCell row routes) against plain computations."""
 from __future__ import annotations
 
 import numpy as np
@@ -56,3 +56,69 @@ def test_aucell_kernel_matches_direct_ranking_and_chunking():
         np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
         parts = np.vstack([_aucell.kernel(X[a:a + 7], plan) for a in range(0, 120, 7)])
         np.testing.assert_array_equal(parts, ours)
+
+
+def _mixed_rows(rng, n_cells, n_genes, dtype):
+    """Rows of every kind the AUCell kernel routes differently: tied log counts (the positive route), distinct
+    continuous values, rows with negative values or explicitly stored zeros (the general route), empty rows."""
+    counts = rng.poisson(rng.uniform(0.05, 2.0, size=n_genes), size=(n_cells, n_genes)).astype(np.float64)
+    dense = np.log1p(counts)
+    kind = np.arange(n_cells) % 5
+    dense[kind == 1] = np.where(counts[kind == 1] > 0, rng.uniform(0.1, 5.0, size=(np.sum(kind == 1), n_genes)), 0.0)
+    neg = (kind == 2)[:, None] & (rng.random((n_cells, n_genes)) < 0.05)
+    dense[neg] = -rng.uniform(0.1, 1.0, size=neg.sum())
+    dense[kind == 4] = 0.0
+    X = sp.csr_matrix(dense.astype(dtype))
+    X.sort_indices()
+    rows3 = np.flatnonzero(kind == 3)
+    X = X.tolil()
+    for i in rows3:  # an explicitly stored zero: same ranking, general route
+        j = int(np.flatnonzero(dense[i] == 0)[0]) if np.any(dense[i] == 0) else None
+        if j is not None:
+            X.rows[i].append(j)
+            X.data[i].append(dtype(0))
+            order = np.argsort(X.rows[i])
+            X.rows[i] = list(np.asarray(X.rows[i])[order])
+            X.data[i] = list(np.asarray(X.data[i])[order])
+    X = sp.csr_matrix((np.concatenate([np.asarray(d, dtype=dtype) for d in X.data]),
+                       np.concatenate([np.asarray(r, dtype=np.int32) for r in X.rows]),
+                       np.concatenate([[0], np.cumsum([len(r) for r in X.rows])])), shape=(n_cells, n_genes))
+    return X, dense
+
+
+def test_aucell_both_row_routes_match_direct_ranking():
+    """Positive rows (bitmap + list route) and rows with zeros/negatives (general route) against a direct
+    ranking of every gene, over float32/float64, several n_up and shuffle seeds, chunked and whole."""
+    rng = np.random.default_rng(11)
+    for trial in range(6):
+        dtype = (np.float32, np.float64)[trial % 2]
+        n_cells, n_genes = 60, int(rng.integers(70, 700))
+        X, dense = _mixed_rows(rng, n_cells, n_genes, dtype)
+        assert np.any(X.data == 0) and np.any(X.data < 0)  # both routes are exercised
+        sets = [IndexedSet(f"s{k}", rng.choice(n_genes, size=int(rng.integers(1, 40)), replace=False)) for k in range(5)]
+        for n_up in (2, max(2, n_genes // 20), n_genes // 2, n_genes):
+            plan = _aucell.prepare(sets, n_genes, n_up=n_up, random_state=trial)
+            ours = _aucell.kernel(X, plan)
+            exact = dense.astype(dtype).astype(np.float64)
+            ref = np.array([[_aucell_reference(exact[i], s.up, n_up, plan.pos) for s in sets] for i in range(n_cells)])
+            np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12, err_msg=f"trial {trial}, n_up {n_up}")
+            parts = np.vstack([_aucell.kernel(X[a:a + 9], plan) for a in range(0, n_cells, 9)])
+            np.testing.assert_array_equal(parts, ours)
+
+
+def test_aucell_routes_agree_bitwise_on_the_same_cells():
+    """A stored zero changes no rank but sends a row down the general route: scores must be identical."""
+    X = _tied_counts(200, 300, 5)
+    X.eliminate_zeros()
+    with_zero = X.tolil()
+    for i in range(200):
+        j = next(j for j in range(300) if j not in set(with_zero.rows[i]))
+        with_zero[i, j] = 1.0  # placeholder, set to an explicit zero below
+    with_zero = with_zero.tocsr()
+    with_zero.data[with_zero.data == 1.0] = 0.0  # log1p values are never exactly 1.0
+    assert with_zero.nnz == X.nnz + 200
+    rng = np.random.default_rng(6)
+    sets = [IndexedSet(f"s{k}", rng.choice(300, size=30, replace=False)) for k in range(8)]
+    for n_up in (15, 150, 290):
+        plan = _aucell.prepare(sets, 300, n_up=n_up)
+        np.testing.assert_array_equal(_aucell.kernel(X, plan), _aucell.kernel(with_zero, plan))

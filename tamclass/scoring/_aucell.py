@@ -19,7 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import InputError
-from ._kernels import aucell_accumulate, csr_arrays
+from ._aucell_kernels import aucell_accumulate, value_bits
+from ._kernels import csr_arrays
 from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["AUCellPlan", "prepare", "kernel", "default_n_up", "tie_positions"]
@@ -36,6 +37,9 @@ class AUCellPlan:
     n_vars: int
     n_sets: int
     Pc: tuple = ()
+    code: np.ndarray = None  # pos | (union row + 1) << 32, per column (one lookup in the kernel)
+    union_at_pos: np.ndarray = None  # union row of the gene at each shuffle position (-1: none)
+    union_bits: np.ndarray = None  # bitmap over shuffle positions: the union genes
 
 
 def default_n_up(n_vars: int, n_up: float | None = None) -> int:
@@ -74,16 +78,27 @@ def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, n_up: float | No
     col_to_union, union_cols, P = union_plan(parts, n_vars)
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
     seed = 0 if random_state is None else random_state
-    return AUCellPlan(col_to_union, union_cols, tie_positions(n_vars, seed), P, max_auc(sizes, n_up), n_up, n_vars, len(sets), csr_parts(P))
+    pos = tie_positions(n_vars, seed)
+    code = pos | ((col_to_union + 1) << 32)
+    union_at_pos = np.empty(n_vars, dtype=np.int64)
+    union_at_pos[pos] = col_to_union
+    union_bits = np.zeros((n_vars + 63) // 64, dtype=np.uint64)
+    union_pos = pos[union_cols]
+    np.bitwise_or.at(union_bits, union_pos >> 6, np.left_shift(np.uint64(1), (union_pos & 63).astype(np.uint64)))
+    return AUCellPlan(col_to_union, union_cols, pos, P, max_auc(sizes, n_up), n_up, n_vars, len(sets), csr_parts(P),
+                      code, union_at_pos, union_bits)
 
 
 def kernel(chunk: sp.csr_matrix, plan: AUCellPlan) -> np.ndarray:
     """AUCell scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
     acc = np.zeros((chunk.shape[0], plan.P.shape[1]), dtype=np.float64)
     if plan.P.shape[0]:
+        indptr, indices, data = csr_arrays(chunk)
+        if data.dtype not in (np.float32, np.float64):
+            data = data.astype(np.float64)
         aucell_accumulate(
-            *csr_arrays(chunk), plan.col_to_union, plan.union_cols, plan.pos, *plan.Pc,
-            plan.n_up, plan.n_vars, acc,
+            indptr, indices, data, value_bits(data), plan.code, plan.col_to_union, plan.union_cols, plan.pos,
+            plan.union_at_pos, plan.union_bits, *plan.Pc, plan.n_up, plan.n_vars, acc,
         )
     auc = np.divide(acc, plan.max_auc, out=np.zeros_like(acc), where=plan.max_auc > 0)
     k = plan.n_sets

@@ -9,6 +9,9 @@ method     what                                            peer it matches
 ``mean``   mean per-gene z-score (``_mean.py``)            mean of ``sc.pp.scale`` columns
 =========  ==============================================  ==========================================
 
+The numba loops live in ``_kernels.py`` (shared, rank, module/mean weighted sums) and
+``_aucell_kernels.py`` (AUCell's two row routes); the method modules only build plans and call them.
+
 >>> import tamclass as tc
 >>> tc.scoring.methods()
 """

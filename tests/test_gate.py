@@ -131,6 +131,22 @@ def test_gate_warns_on_poor_identity_coverage(synth):
     assert cov == {"n_present": 2, "n_total": 10}
 
 
+def test_gate_names_unscorable_sets_in_one_log_line(synth, caplog):
+    """Sets with no gene in the data are NaN; the log says so once, naming each set and its gene count."""
+    import logging
+
+    import tamclass as tc
+
+    neg = tc.signatures.load("Neg_mast")["Neg_mast"]
+    adata = synth[:150, [g for g in synth.var_names if g not in set(neg.genes)]].copy()
+    with caplog.at_level(logging.WARNING, logger="tamclass"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tc.tl.gate(adata)
+    lines = [r.getMessage() for r in caplog.records if "scores are NaN" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert "Neg_mast (0)" in lines[0]
+
+
 def test_majority_vote_hand_computed():
     from tamclass.classifier._gating import majority_vote
 

@@ -80,9 +80,11 @@ def compute_scores(
         if mask is not None:
             frame = frame.loc[np.asarray(mask, dtype=bool)]
         return frame, "none of the signatures has enough genes in the data (all NaN)"
-    for n in names:
-        if n not in scorable:
-            logger.warning(f"signature {n!r}: {present[n]} of its genes in the data (< {min_genes}); its score is NaN")
+    unscored = [f"{n} ({present[n]})" for n in names if n not in scorable]
+    if unscored:  # one line, not one per set: notebooks showed a wall of near-identical messages
+        need = "no genes" if min_genes <= 1 else f"fewer than {min_genes} genes"
+        logger.warning(f"{len(unscored)} signature(s) have {need} in the data, so their scores are NaN "
+                       f"(genes found): {', '.join(unscored)}")
     sigs = scorable
     kwargs = dict(method="rank", layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, random_state=random_state,
                   species=species, progress=progress)

@@ -19,8 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import InputError
-from ._aucell_kernels import aucell_accumulate, value_bits
-from ._kernels import csr_arrays
+from ._aucell_kernels import aucell_accumulate
+from ._kernels import csr_arrays, value_bits
 from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["AUCellPlan", "prepare", "kernel", "default_n_up", "tie_positions"]

@@ -27,7 +27,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["aucell_accumulate", "value_bits"]
+__all__ = ["aucell_accumulate"]
 
 _BLOCK = 64  # rows per parallel task; per-task scratch buffers are allocated once per block
 _ONE = np.uint64(1)
@@ -49,12 +49,6 @@ def _ctz(typingctx, x):  # pragma: no cover - compiled
     def codegen(context, builder, signature, args):
         return builder.cttz(args[0], context.get_constant(types.boolean, True))
     return types.int64(types.uint64), codegen
-
-
-def value_bits(data: np.ndarray) -> np.ndarray:
-    """``data`` viewed as signed integers of the same width: for positive floats the order is the same,
-    and integer minimum reductions vectorise (float ones do not, because of NaN rules)."""
-    return data.view(np.int32 if data.itemsize == 4 else np.int64)
 
 
 # ----- positive route -----
@@ -357,7 +351,7 @@ def aucell_accumulate(indptr, indices, data, bits, code, col_to_union, union_col
                       p_ptr, p_idx, p_w, n_up, n_vars, out):  # pragma: no cover - compiled
     """AUCell recovery areas of the union genes in each cell: ``out[i, p] += P[u, p] * (n_up - rank_u)``.
 
-    ``bits`` is :func:`value_bits` of ``data``; ``code[j] = pos[j] | (col_to_union[j] + 1) << 32`` packs
+    ``bits`` is :func:`~tamclass.scoring._kernels.value_bits` of ``data``; ``code[j] = pos[j] | (col_to_union[j] + 1) << 32`` packs
     a column's shuffle position and union row into one lookup; ``union_at_pos[pos[j]] = col_to_union[j]``
     and ``union_bits`` marks the union genes' shuffle positions. Parallel over blocks of rows, with
     per-block scratch buffers; each row takes the positive route, or the general one when it holds a

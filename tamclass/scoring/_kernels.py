@@ -9,13 +9,19 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["csr_arrays", "column_sums", "linear_accumulate", "ucell_accumulate", "slot_accumulate", "weighted_sums"]
+__all__ = ["csr_arrays", "value_bits", "column_sums", "linear_accumulate", "ucell_accumulate", "slot_accumulate", "weighted_sums"]
 
 
 def csr_arrays(chunk):
     """``(indptr int64, indices int32, data)`` of a CSR chunk: one index dtype for every input, so each
     kernel compiles only once per data dtype (float32 / float64)."""
     return chunk.indptr.astype(np.int64, copy=False), chunk.indices.astype(np.int32, copy=False), chunk.data
+
+
+def value_bits(data: np.ndarray) -> np.ndarray:
+    """``data`` viewed as signed integers of the same width: for positive floats the order is the same,
+    and integer minimum reductions vectorise (float ones do not, because of NaN rules)."""
+    return data.view(np.int32 if data.itemsize == 4 else np.int64)
 
 
 @nb.njit(cache=True)
@@ -102,20 +108,83 @@ def _ucell_row(i, indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, max_ra
                 out[i, p_idx[q]] += p_w[q] * d
 
 
+@nb.njit(cache=True)
+def _ucell_row_positive(i, indptr, indices, data, bits, col_to_union, p_ptr, p_idx, p_w, max_rank, out, av, ck):  # pragma: no cover
+    """One cell of :func:`ucell_accumulate` when every stored value is > 0 (normalised data); returns False,
+    having written nothing, otherwise. Average ranks need only counts, not an order: a union gene at the row
+    minimum ranks ``n_above + (n_at_min + 1) / 2``; one above it ``n_greater + (n_equal + 1) / 2``, counted over
+    the short list of values above the minimum (vectorised)."""
+    s = indptr[i]
+    e = indptr[i + 1]
+    if e == s:
+        return True
+    lo = bits[s]
+    for k in range(s + 1, e):  # integer min over the bit patterns: vectorises, and orders positive floats
+        lo = min(lo, bits[k])
+    if lo <= 0:
+        return False
+    k = s
+    while bits[k] != lo:
+        k += 1
+    vmin = data[k]
+    na = 0
+    m = 0
+    for k in range(s, e):  # branch-free: every value is written, the counters decide what is kept
+        w = data[k]
+        av[na] = w
+        na += w > vmin
+        ck[m] = k
+        m += col_to_union[indices[k]] >= 0
+    half_min = (e - s - na + 1) / 2.0
+    for t in range(m):
+        k = ck[t]
+        w = data[k]
+        if w == vmin:
+            r = na + half_min
+        else:
+            n_gt = 0
+            n_eq = 0
+            for a in range(na):
+                n_gt += av[a] > w
+                n_eq += av[a] == w
+            r = n_gt + (n_eq + 1) / 2.0
+        if r <= max_rank:
+            d = r - max_rank
+            u = col_to_union[indices[k]]
+            for q in range(p_ptr[u], p_ptr[u + 1]):
+                out[i, p_idx[q]] += p_w[q] * d
+    return True
+
+
+_UCELL_BLOCK = 64  # rows per parallel task of ucell_accumulate (scratch buffers per task)
+
+
 @nb.njit(parallel=True, cache=True)
-def ucell_accumulate(indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, max_rank, out):  # pragma: no cover - compiled
+def ucell_accumulate(indptr, indices, data, bits, col_to_union, p_ptr, p_idx, p_w, max_rank, out):  # pragma: no cover - compiled
     """UCell rank sums, relative to ``max_rank``, of the union genes in each cell.
 
     Per cell the non-zero values are ranked in decreasing order with average ranks for ties
     (``scipy.stats.rankdata(-x, "average")`` as in pyucell); a rank above ``max_rank`` (a tied
     group is kept or dropped as a whole, by its average rank) and a zero count as ``max_rank``.
     ``out[i, p] += sum_u P[u, p] * (rank_u - max_rank)`` over union genes ranked within ``max_rank``;
-    the caller adds ``n_genes_p * max_rank``. Only the cell's union genes are sorted; every other
-    value is located among them by binary search (no sort of the whole row).
+    the caller adds ``n_genes_p * max_rank``. ``bits`` is ``data`` viewed as same-width integers. Rows of
+    positive values take :func:`_ucell_row_positive` (counts over the values above the row minimum); rows with
+    stored zeros :func:`_ucell_row` (only the cell's union genes are sorted; every other value is located among
+    them by binary search). Ranks are half-integers and weights 1, so sums are exact in any order.
     """
     n_rows = indptr.size - 1
-    for i in nb.prange(n_rows):
-        _ucell_row(i, indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, max_rank, out)
+    n_blocks = (n_rows + _UCELL_BLOCK - 1) // _UCELL_BLOCK
+    for b in nb.prange(n_blocks):
+        r0 = b * _UCELL_BLOCK
+        r1 = min(r0 + _UCELL_BLOCK, n_rows)
+        width = 1
+        for i in range(r0, r1):
+            width = max(width, indptr[i + 1] - indptr[i] + 1)
+        av = np.empty(width, dtype=data.dtype)
+        ck = np.empty(width, dtype=np.int64)
+        for i in range(r0, r1):
+            if not _ucell_row_positive(i, indptr, indices, data, bits, col_to_union, p_ptr, p_idx, p_w, max_rank, out, av, ck):
+                _ucell_row(i, indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, max_rank, out)
 
 
 _LIN_BLOCK = 256  # rows per parallel task of slot_accumulate

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import InputError
-from ._kernels import ucell_accumulate, csr_arrays
+from ._kernels import csr_arrays, ucell_accumulate, value_bits
 from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["RankPlan", "prepare", "kernel"]
@@ -60,7 +60,8 @@ def kernel(chunk: sp.csr_matrix, plan: RankPlan) -> np.ndarray:
     """UCell scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
     acc = np.zeros((chunk.shape[0], plan.P.shape[1]), dtype=np.float64)
     if plan.P.shape[0]:
-        ucell_accumulate(*csr_arrays(chunk), plan.col_to_union, *plan.Pc, plan.max_rank, acc)
+        indptr, indices, data = csr_arrays(chunk)
+        ucell_accumulate(indptr, indices, data, value_bits(data), plan.col_to_union, *plan.Pc, plan.max_rank, acc)
     rank_sum = acc + plan.lengths * plan.max_rank
     u = u_statistic(rank_sum, plan.lengths, plan.max_rank)
     k = plan.n_sets

@@ -27,6 +27,8 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
+from ._kernels import positive_row_min
+
 __all__ = ["aucell_accumulate"]
 
 _BLOCK = 64  # rows per parallel task; per-task scratch buffers are allocated once per block
@@ -70,15 +72,6 @@ def _add_area(i, u, rank, n_up, p_ptr, p_idx, p_w, out):  # pragma: no cover - c
 
 
 @nb.njit(cache=True)
-def _row_min_bits(bits, s, e):  # pragma: no cover - compiled
-    """Smallest of ``bits[s:e]`` (``s < e``); <= 0 when some value is zero or negative."""
-    lo = bits[s]
-    for k in range(s + 1, e):
-        lo = min(lo, bits[k])
-    return lo
-
-
-@nb.njit(cache=True)
 def _split_row(s, e, indices, data, bits, code, at_min, av, ap, cu, cl):  # pragma: no cover - compiled
     """One pass over a row of positive values.
 
@@ -89,13 +82,9 @@ def _split_row(s, e, indices, data, bits, code, at_min, av, ap, cu, cl):  # prag
     """
     if e == s:
         return 0, 0, np.inf
-    lo = _row_min_bits(bits, s, e)
-    if lo <= 0:
+    positive, vmin = positive_row_min(data, bits, s, e)
+    if not positive:
         return -1, 0, 0.0
-    k = s
-    while bits[k] != lo:
-        k += 1
-    vmin = data[k]
     na = 0
     for k in range(s, e):  # branch-free: every value is written, the counter decides what is kept
         w = data[k]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["csr_arrays", "value_bits", "column_sums", "linear_accumulate", "ucell_accumulate", "slot_accumulate", "weighted_sums"]
+__all__ = ["csr_arrays", "value_bits", "positive_row_min", "column_sums", "linear_accumulate", "ucell_accumulate", "slot_accumulate", "weighted_sums"]
 
 
 def csr_arrays(chunk):
@@ -22,6 +22,24 @@ def value_bits(data: np.ndarray) -> np.ndarray:
     """``data`` viewed as signed integers of the same width: for positive floats the order is the same,
     and integer minimum reductions vectorise (float ones do not, because of NaN rules)."""
     return data.view(np.int32 if data.itemsize == 4 else np.int64)
+
+
+@nb.njit(cache=True)
+def positive_row_min(data, bits, s, e):  # pragma: no cover - compiled
+    """``(True, smallest value)`` of a row ``data[s:e]`` (``s < e``) whose values are all > 0, else ``(False, _)``.
+
+    The minimum is taken over ``bits`` (:func:`value_bits`): for positive floats the integer order is the
+    float order, a zero or negative value has bits <= 0, and an integer min reduction vectorises.
+    """
+    lo = bits[s]
+    for k in range(s + 1, e):
+        lo = min(lo, bits[k])
+    if lo <= 0:
+        return False, data[s]
+    k = s
+    while bits[k] != lo:
+        k += 1
+    return True, data[k]
 
 
 @nb.njit(cache=True)
@@ -118,15 +136,9 @@ def _ucell_row_positive(i, indptr, indices, data, bits, col_to_union, p_ptr, p_i
     e = indptr[i + 1]
     if e == s:
         return True
-    lo = bits[s]
-    for k in range(s + 1, e):  # integer min over the bit patterns: vectorises, and orders positive floats
-        lo = min(lo, bits[k])
-    if lo <= 0:
+    positive, vmin = positive_row_min(data, bits, s, e)
+    if not positive:
         return False
-    k = s
-    while bits[k] != lo:
-        k += 1
-    vmin = data[k]
     na = 0
     m = 0
     for k in range(s, e):  # branch-free: every value is written, the counters decide what is kept

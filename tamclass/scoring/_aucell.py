@@ -36,10 +36,10 @@ class AUCellPlan:
     n_up: int
     n_vars: int
     n_sets: int
-    Pc: tuple = ()
-    code: np.ndarray = None  # pos | (union row + 1) << 32, per column (one lookup in the kernel)
-    union_at_pos: np.ndarray = None  # union row of the gene at each shuffle position (-1: none)
-    union_bits: np.ndarray = None  # bitmap over shuffle positions: the union genes
+    Pc: tuple
+    code: np.ndarray  # pos | (union row + 1) << 32, per column (one lookup in the kernel)
+    union_at_pos: np.ndarray  # union row of the gene at each shuffle position (-1: none)
+    union_bits: np.ndarray  # bitmap over shuffle positions: the union genes
 
 
 def default_n_up(n_vars: int, n_up: float | None = None) -> int:
@@ -93,9 +93,7 @@ def kernel(chunk: sp.csr_matrix, plan: AUCellPlan) -> np.ndarray:
     """AUCell scores of one CSR chunk: ``(n_rows, n_sets)`` float64."""
     acc = np.zeros((chunk.shape[0], plan.P.shape[1]), dtype=np.float64)
     if plan.P.shape[0]:
-        indptr, indices, data = csr_arrays(chunk)
-        if data.dtype not in (np.float32, np.float64):
-            data = data.astype(np.float64)
+        indptr, indices, data = csr_arrays(chunk)  # float32/float64: MatrixSource / to_csr convert the rest
         aucell_accumulate(
             indptr, indices, data, value_bits(data), plan.code, plan.col_to_union, plan.union_cols, plan.pos,
             plan.union_at_pos, plan.union_bits, *plan.Pc, plan.n_up, plan.n_vars, acc,

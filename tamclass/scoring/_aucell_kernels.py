@@ -27,11 +27,10 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from ._kernels import positive_row_min
+from ._kernels import ROW_BLOCK, positive_row_min, row_block
 
 __all__ = ["aucell_accumulate"]
 
-_BLOCK = 64  # rows per parallel task; per-task scratch buffers are allocated once per block
 _ONE = np.uint64(1)
 _POS_MASK = 0xFFFFFFFF  # code[j] = pos[j] | (union index + 1) << 32  (0 in the high half: not a union gene)
 _UNION_FLAG = 0x100000000
@@ -77,14 +76,14 @@ def _split_row(s, e, indices, data, bits, code, at_min, av, ap, cu, cl):  # prag
 
     Marks the shuffle positions of the values equal to the row minimum in the bitmap ``at_min`` and lists
     the larger values in ``av`` (value) / ``ap`` (shuffle position); the union genes among the listed values
-    go to ``cu`` (union row) / ``cl`` (index into the list). Returns ``(n_listed, n_listed_union, minimum)``,
-    or ``n_listed = -1`` (having written nothing) when some stored value is <= 0.
+    go to ``cu`` (union row) / ``cl`` (index into the list). Returns ``(n_listed, n_listed_union)``, or
+    ``n_listed = -1`` (having written nothing) when some stored value is <= 0.
     """
     if e == s:
-        return 0, 0, np.inf
+        return 0, 0
     positive, vmin = positive_row_min(data, bits, s, e)
     if not positive:
-        return -1, 0, 0.0
+        return -1, 0
     na = 0
     for k in range(s, e):  # branch-free: every value is written, the counter decides what is kept
         w = data[k]
@@ -101,7 +100,7 @@ def _split_row(s, e, indices, data, bits, code, at_min, av, ap, cu, cl):  # prag
         cu[m] = (c >> 32) - 1
         cl[m] = a
         m += c >= _UNION_FLAG
-    return na, m, np.float64(vmin)
+    return na, m
 
 
 @nb.njit(cache=True)
@@ -120,7 +119,7 @@ def _aucell_row_positive(i, indptr, indices, data, bits, code, union_cols, pos, 
     when the row holds a value <= 0. ``at_min`` is an all-zero scratch bitmap (left so)."""
     s = indptr[i]
     e = indptr[i + 1]
-    na, m, vmin = _split_row(s, e, indices, data, bits, code, at_min, av, ap, cu, cl)
+    na, m = _split_row(s, e, indices, data, bits, code, at_min, av, ap, cu, cl)
     if na < 0:
         return False
     # union genes above the minimum: 1 + the listed values ranked before them
@@ -346,15 +345,10 @@ def aucell_accumulate(indptr, indices, data, bits, code, col_to_union, union_col
     per-block scratch buffers; each row takes the positive route, or the general one when it holds a
     value <= 0.
     """
-    n_rows = indptr.size - 1
-    n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
+    n_blocks = (indptr.size - 1 + ROW_BLOCK - 1) // ROW_BLOCK
     n_words = (n_vars + 63) // 64
     for b in nb.prange(n_blocks):
-        r0 = b * _BLOCK
-        r1 = min((b + 1) * _BLOCK, n_rows)
-        width = 1
-        for i in range(r0, r1):
-            width = max(width, indptr[i + 1] - indptr[i] + 1)
+        r0, r1, width = row_block(indptr, b)
         at_min = np.zeros(n_words, dtype=np.uint64)
         counts = np.empty(n_words, dtype=np.int64)
         av = np.empty(width, dtype=np.float64)

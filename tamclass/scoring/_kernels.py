@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["csr_arrays", "value_bits", "positive_row_min", "column_sums", "linear_accumulate", "ucell_accumulate", "slot_accumulate", "weighted_sums"]
+__all__ = ["csr_arrays", "value_bits", "positive_row_min", "ROW_BLOCK", "row_block", "column_sums", "linear_accumulate", "ucell_accumulate", "slot_accumulate", "weighted_sums"]
 
 
 def csr_arrays(chunk):
@@ -40,6 +40,21 @@ def positive_row_min(data, bits, s, e):  # pragma: no cover - compiled
     while bits[k] != lo:
         k += 1
     return True, data[k]
+
+
+ROW_BLOCK = 64  # rows per parallel task of the rank-based kernels (rank, aucell)
+
+
+@nb.njit(inline="always")
+def row_block(indptr, b):  # pragma: no cover - compiled
+    """Rows ``r0:r1`` of parallel task ``b`` and ``width``, the longest of their rows + 1 (the size of the
+    task's scratch buffers)."""
+    r0 = b * ROW_BLOCK
+    r1 = min(r0 + ROW_BLOCK, indptr.size - 1)
+    width = 1
+    for i in range(r0, r1):
+        width = max(width, indptr[i + 1] - indptr[i] + 1)
+    return r0, r1, width
 
 
 @nb.njit(cache=True)
@@ -168,9 +183,6 @@ def _ucell_row_positive(i, indptr, indices, data, bits, col_to_union, p_ptr, p_i
     return True
 
 
-_UCELL_BLOCK = 64  # rows per parallel task of ucell_accumulate (scratch buffers per task)
-
-
 @nb.njit(parallel=True, cache=True)
 def ucell_accumulate(indptr, indices, data, bits, col_to_union, p_ptr, p_idx, p_w, max_rank, out):  # pragma: no cover - compiled
     """UCell rank sums, relative to ``max_rank``, of the union genes in each cell.
@@ -184,14 +196,9 @@ def ucell_accumulate(indptr, indices, data, bits, col_to_union, p_ptr, p_idx, p_
     stored zeros :func:`_ucell_row` (only the cell's union genes are sorted; every other value is located among
     them by binary search). Ranks are half-integers and weights 1, so sums are exact in any order.
     """
-    n_rows = indptr.size - 1
-    n_blocks = (n_rows + _UCELL_BLOCK - 1) // _UCELL_BLOCK
+    n_blocks = (indptr.size - 1 + ROW_BLOCK - 1) // ROW_BLOCK
     for b in nb.prange(n_blocks):
-        r0 = b * _UCELL_BLOCK
-        r1 = min(r0 + _UCELL_BLOCK, n_rows)
-        width = 1
-        for i in range(r0, r1):
-            width = max(width, indptr[i + 1] - indptr[i] + 1)
+        r0, r1, width = row_block(indptr, b)
         av = np.empty(width, dtype=data.dtype)
         ck = np.empty(width, dtype=np.int64)
         for i in range(r0, r1):

@@ -5,7 +5,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from tamclass.scoring import IndexedSet, _aucell, _rank
-from tamclass.scoring._kernels import csr_arrays, linear_accumulate, slot_accumulate
+import numba as nb
+
+from tamclass.scoring._kernels import csr_arrays, slot_accumulate
 from tamclass.scoring._sets import csr_parts, slot_parts, union_plan
 
 
@@ -13,6 +15,18 @@ def _tied_counts(n_cells, n_genes, seed):
     rng = np.random.default_rng(seed)
     X = rng.choice([0, 0, 0, 0, 1, 1, 1, 2, 3, 7], size=(n_cells, n_genes)).astype(np.float32)
     return sp.csr_matrix(np.log1p(X))
+
+
+@nb.njit
+def linear_accumulate(indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, out):
+    """Reference ``out += X[:, union] @ P``: each non-zero's parts in part order (the order slot_accumulate keeps)."""
+    for i in range(indptr.size - 1):
+        for k in range(indptr[i], indptr[i + 1]):
+            u = col_to_union[indices[k]]
+            if u >= 0:
+                v = np.float64(data[k])
+                for q in range(p_ptr[u], p_ptr[u + 1]):
+                    out[i, p_idx[q]] += v * p_w[q]
 
 
 def test_slot_accumulate_equals_csr_product_bitwise():

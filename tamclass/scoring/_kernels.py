@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["csr_arrays", "value_bits", "positive_row_min", "ROW_BLOCK", "row_block", "column_sums", "linear_accumulate", "ucell_accumulate", "slot_accumulate", "weighted_sums"]
+__all__ = ["csr_arrays", "value_bits", "positive_row_min", "ROW_BLOCK", "row_block", "column_sums", "ucell_accumulate", "slot_accumulate", "weighted_sums"]
 
 
 def csr_arrays(chunk):
@@ -72,19 +72,6 @@ def column_sums(indptr, indices, data, sums, sumsq):  # pragma: no cover - compi
             j = indices[k]
             sums[j] += v
             sumsq[j] += v * v
-
-
-@nb.njit(parallel=True, cache=True)
-def linear_accumulate(indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, out):  # pragma: no cover - compiled
-    """``out += X[:, union] @ P`` for a CSR chunk, without slicing the chunk (``P`` as CSR arrays)."""
-    n_rows = indptr.size - 1
-    for i in nb.prange(n_rows):
-        for k in range(indptr[i], indptr[i + 1]):
-            u = col_to_union[indices[k]]
-            if u >= 0:
-                v = np.float64(data[k])
-                for q in range(p_ptr[u], p_ptr[u + 1]):
-                    out[i, p_idx[q]] += v * p_w[q]
 
 
 @nb.njit(cache=True)
@@ -217,8 +204,8 @@ def slot_accumulate(indptr, indices, data, slot_idx, slot_w, ex_idx, ex_w, out):
     than two parts, an overflow ``ex_idx/ex_w[slot_idx[4j + 2] : slot_idx[4j + 2] + slot_idx[4j + 3]]``
     (flat C-order arrays: 1-D indexing compiles to tighter code than 2-D).
 
-    The same sums as :func:`linear_accumulate` (every part receives its genes' terms in the same
-    order, so results are bit-identical) with one 16-byte index row and one 16-byte weight row per
+    The same sums as a plain loop over each non-zero's parts in part order (every part receives its genes'
+    terms in the same order, so results are bit-identical; tests/test_scoring_fast_kernels.py checks it) with one 16-byte index row and one 16-byte weight row per
     non-zero and no data-dependent inner loop; each row accumulates in a small local buffer.
     Parallel over blocks of rows.
     """

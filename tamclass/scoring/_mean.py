@@ -25,8 +25,7 @@ class MeanPlan:
     P: np.ndarray
     offset: np.ndarray
     n_sets: int
-    Pc: tuple = ()
-    S: tuple = ()  # slot_parts(col_to_union, Pc, n_sets): the layout slot_accumulate reads
+    S: tuple  # slot_parts(col_to_union, csr_parts(P), n_sets): the layout slot_accumulate reads
 
 
 def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, **_) -> MeanPlan:
@@ -50,8 +49,7 @@ def prepare(sets: list[IndexedSet], n_vars: int, *, stats=None, **_) -> MeanPlan
         parts.append(np.concatenate(cols) if cols else np.zeros(0, np.int64))
         weights.append(np.concatenate(vals) if vals else np.zeros(0))
     col_to_union, _, P = union_plan(parts, n_vars, weights)
-    Pc = csr_parts(P)
-    return MeanPlan(col_to_union, P, offset, len(sets), Pc, slot_parts(col_to_union, Pc, len(sets)))
+    return MeanPlan(col_to_union, P, offset, len(sets), slot_parts(col_to_union, csr_parts(P), len(sets)))
 
 
 def kernel(chunk: sp.csr_matrix, plan: MeanPlan) -> np.ndarray:

@@ -31,8 +31,7 @@ class ModulePlan:
     P: np.ndarray  # n_union x n_sets weights
     n_controls: tuple  # per set: (n_ctrl_up, n_ctrl_down)
     n_sets: int
-    Pc: tuple = ()
-    S: tuple = ()  # slot_parts(col_to_union, Pc, n_sets): the layout slot_accumulate reads
+    S: tuple  # slot_parts(col_to_union, csr_parts(P), n_sets): the layout slot_accumulate reads
 
 
 def _rng(random_state, name: str, part: int):
@@ -111,8 +110,7 @@ def prepare(
         weights.append(np.concatenate(w_set_vals) if w_set_vals else np.zeros(0))
         n_controls.append(tuple(counts))
     col_to_union, _, P = union_plan(parts, n_vars, weights)
-    Pc = csr_parts(P)
-    return ModulePlan(col_to_union, P, tuple(n_controls), len(sets), Pc, slot_parts(col_to_union, Pc, len(sets)))
+    return ModulePlan(col_to_union, P, tuple(n_controls), len(sets), slot_parts(col_to_union, csr_parts(P), len(sets)))
 
 
 def kernel(chunk: sp.csr_matrix, plan: ModulePlan) -> np.ndarray:

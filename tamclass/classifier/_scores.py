@@ -85,7 +85,19 @@ def compute_scores(
         need = "no genes" if min_genes <= 1 else f"fewer than {min_genes} genes"
         logger.warning(f"{len(unscored)} signature(s) have {need} in the data, so their scores are NaN "
                        f"(genes found): {', '.join(unscored)}")
-    sigs = scorable
+    frame = score_signatures(adata, scorable, mask=mask, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
+                             species=species, random_state=random_state, progress=progress)
+    frame = frame.reindex(columns=names)
+    return frame.loc[:, names].astype(np.float64), "computed internally (rank method)"
+
+
+def score_signatures(adata, sigs: dict, *, mask=None, layer=None, use_raw=None, gene_symbols=None, species="human",
+                     random_state: int = 0, progress=None) -> pd.DataFrame:
+    """Rank (UCell) scores of the given :class:`~tamclass.signatures.Signature` objects for the cells in
+    ``mask``, computed without touching ``adata``'s obs/obsm/uns (a shallow copy in memory, a temporary
+    key that is removed again for backed data)."""
+    import tamclass as tc
+
     kwargs = dict(method="rank", layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, random_state=random_state,
                   species=species, progress=progress)
     if adata.isbacked:
@@ -99,12 +111,10 @@ def compute_scores(
             adata.uns.pop(tmp, None)
         if mask is not None:
             frame = frame.loc[np.asarray(mask, dtype=bool)]
-    else:
-        work = shallow(adata, mask=mask, layer=layer)
-        tc.tl.score(work, sigs, key_added="tamclass", **kwargs)
-        frame = work.obsm["tamclass_scores"].copy()
-    frame = frame.reindex(columns=names)
-    return frame.loc[:, names].astype(np.float64), "computed internally (rank method)"
+        return frame
+    work = shallow(adata, mask=mask, layer=layer)
+    tc.tl.score(work, sigs, key_added="tamclass", **kwargs)
+    return work.obsm["tamclass_scores"].copy()
 
 
 def genes_present(adata, sigs, *, layer=None, use_raw=None, gene_symbols=None, species="human") -> tuple[dict[str, int], dict]:

@@ -1,51 +1,37 @@
-"""``tc.tl.gate``: call macrophages, monocytes, dendritic cells and other cells from signature scores."""
+"""``tc.tl.gate``: call macrophages, monocytes, dendritic cells and other cells in tumours.
+
+Resolve the inputs -> score the gating panels -> smooth -> decide -> write. The decision itself and
+the gating model live in :mod:`tamclass.gating`; this module only moves data in and out of AnnData.
+"""
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError
+from .._errors import InputError, TamclassWarning
 from .._settings import logger
+from ..gating._panels import CELLTYPES, MODEL_FILE, load_panels
+from ..gating._rules import UNRESOLVED, decide, majority_vote
+from ..gating._smooth import knn_smooth, pca_embedding
+from ..signatures._signature import Signature
 
-#: identity sets, in the order macrophage, classical monocyte, non-classical monocyte, dendritic cell
-IDENTITY_SETS = ("Macrophage_identity", "Monocyte_classical", "Monocyte_nonclassical", "Dendritic_cell")
-#: negative-lineage sets always used; any other default-library set of category "negative_lineage"
-#: (e.g. Neg_neutrophil, Neg_mast) is added
-NEGATIVE_SETS = ("Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma", "Neg_epithelial", "Neg_fibroblast",
-                 "Neg_endothelial")
-#: extra negatives (platelets / red cells: contaminants, monocyte-platelet complexes). Always used when
-#: the gate scores internally; taken from stored scores only when they are there.
-OPTIONAL_NEGATIVE_SETS = ("Combes2021_Platelet", "Combes2021_RBC")
-#: stage-2 constants: UCell SmoothKNN decay (pyucell default), principal components of the embedding,
-#: smallest myeloid compartment for the data-relative (z-scaled) lineage comparison
+#: UCell SmoothKNN decay (pyucell default), principal components of the embedding
 SMOOTH_DECAY = 0.1
 N_PCS = 20
-MIN_CELLS = 50
-#: beyond this many myeloid cells, smoothing neighbours are searched in a systematic subsample of this size
+#: beyond this many cells, smoothing neighbours are searched in a systematic subsample of this size
 MAX_SMOOTH_REFERENCE = 10_000
-#: identity sets covered below this fraction of their genes trigger a TamclassWarning
-MIN_COVERAGE = 0.5
+#: genes a panel needs in the data to be scored: two for positive evidence (one gene is one dropout or
+#: one ambient transcript away from a wrong call), one for a lineage to exclude (one T-cell gene is
+#: enough to doubt that a cell is a macrophage)
+MIN_GENES = {"myeloid": 2, "negative": 1}
 RULE = (
-    "stage 1: myeloid if max(identity) >= min_score and max(identity) - max(negative) >= margin "
-    "(UCell scores, absent genes imputed at max_rank); stage 2 among myeloid cells: identity and negative "
-    "scores coverage-normalised (UCell over present genes), kNN-smoothed (k=smooth_k, decay smooth_decay, "
-    "PCA of default-library genes); a lineage is eligible when its smoothed score >= min_score and >= margin "
-    "above the smoothed negative; monocyte vs dendritic = eligible one with the larger (score - median) / sd "
-    "within the myeloid cells (lineage_mode 'relative'; larger score = 'absolute' when fewer than "
-    "min_cells_relative myeloid cells); macrophage when eligible and its score > the monocyte score; no "
-    "eligible lineage: largest score; "
-    "lineage_centre/lineage_scale are the monocyte and dendritic median/sd"
+    "panels of the gating model (tamclass/gating/data/human_tme.tsv) scored with UCell over the genes present "
+    "(pyucell missing_genes='skip'), kNN-smoothed (k=smooth_k, decay smooth_decay, PCA of the panel genes); "
+    "myeloid when the best myeloid panel >= min_score and >= margin above the best negative lineage; among myeloid "
+    "cells the lineage panel with the highest score (macrophage, monocyte, cDC1, cDC2, mregDC, pDC) gives the call"
 )
-
-
-def negative_sets(table) -> list[str]:
-    extra = []
-    if "category" in table.columns:
-        sel = table["category"].astype(str) == "negative_lineage"
-        if "in_default" in table.columns:
-            sel &= table["in_default"].astype(bool)
-        extra = [n for n in table.index[sel] if n not in NEGATIVE_SETS]
-    return [s for s in NEGATIVE_SETS if s in table.index] + extra
 
 
 def _check_adata(adata):
@@ -91,43 +77,42 @@ def gate(
     progress: bool | None = None,
     copy: bool = False,
 ):
-    """Gate macrophages, monocytes and dendritic cells from identity and negative-lineage signatures.
+    """Gate macrophages, monocytes and dendritic cells in tumour (or blood) single-cell data.
 
-    Cells are scored with the rank (UCell) method on the identity sets ``Macrophage_identity``,
-    ``Monocyte_classical``, ``Monocyte_nonclassical``, ``Dendritic_cell`` and the negative-lineage sets
-    ``Neg_T_cell``, ``Neg_B_cell``, ``Neg_NK_cell``, ``Neg_plasma``, ``Neg_epithelial``, ``Neg_fibroblast``,
-    ``Neg_endothelial`` and any other default negative-lineage set (Neg_neutrophil, Neg_mast), plus the platelet
-    and red-cell sets ``Combes2021_Platelet`` and ``Combes2021_RBC`` (contaminants, monocyte-platelet complexes;
-    used when the gate scores internally, and from stored scores only if present). Scores already in
-    ``obsm[f"{key_added}_scores"]`` from the rank method are reused; otherwise they are computed internally
-    and *not* written. Then (details in :mod:`tamclass.classifier._gating`):
+    A hierarchical positive / negative marker gate in the style of scGate (Andreatta et al. 2022,
+    Bioinformatics 38:2642), with its model as a data file (``tamclass/gating/data/human_tme.tsv``, every
+    panel cited to the scGate model table it comes from and every change to it explained):
 
-    **Stage 1, myeloid or not** (scGate-style positive / negative gating, Andreatta et al. 2022), per cell on
-    the UCell scale (0-1, ``max_rank=1500``; absent genes count as unexpressed, which is conservative): myeloid
-    when ``max(identity) >= min_score`` and ``max(identity) - max(negative) >= margin``. All others are
-    ``other``.
+    1. **Panels.** Each cell is scored with UCell (rank method, ``max_rank=1500``) on a panel per lineage,
+       over the panel genes present in the data (so 300-1,000-gene imaging panels and gene-filtered matrices
+       are gated on what they have): myeloid lineages -- a common monocyte/macrophage/DC panel, macrophage,
+       monocyte, cDC1, cDC2, mregDC, pDC -- and lineages to exclude -- T, NK, B, plasma, epithelial,
+       fibroblast, endothelial (with post-capillary venules), perivascular (pericytes, smooth muscle),
+       neutrophil, mast/basophil, erythrocyte, platelet. A myeloid panel needs 2 genes in the data, a
+       negative one 1; a panel below that is *undecidable* and a :class:`~tamclass._errors.TamclassWarning`
+       names the lineages that cannot be identified or excluded.
+    2. **Smoothing.** Scores are averaged over each cell's ``smooth_k`` nearest neighbours (UCell
+       SmoothKNN weights, decay 0.1) in a PCA of the panel genes, so panels with few genes are not at the
+       mercy of one dropout.
+    3. **Myeloid or not.** Myeloid when the best myeloid panel reaches ``min_score`` and leads the best
+       negative lineage by ``margin``. Neutrophils and mast cells are lineages of their own: their panels
+       hold only genes that monocytes and macrophages lack (FCGR3B, CXCR2, CMTM2 ...; TPSAB1, CPA3, KIT ...),
+       so they are excluded, never called monocytes.
+    4. **Which lineage.** The myeloid lineage panel with the highest score. The macrophage panel is the
+       tissue programme (C1QA/B/C, APOE, APOC1, CD163, MRC1, SLC40A1, SELENOP, FOLR2, VSIG4, STAB1, TREM2,
+       CD68) and the monocyte panel the blood end (FCN1, VCAN, S100A12, CCR2, CD300E, ...) without S100A8/9
+       and LYZ, which inflammatory, interferon and cycling TAMs keep: those TAMs are called macrophages from
+       their C1Q/APOE evidence (Cheng et al. 2021 Cell 184:792).
 
-    **Stage 2, which lineage** (``macrophage``, ``monocyte`` -- either monocyte set -- or ``dendritic``), among
-    the myeloid cells: the scores are re-expressed over the genes present in the data (coverage-normalised,
-    pyucell ``missing_genes="skip"``), smoothed over each cell's ``smooth_k`` nearest myeloid neighbours
-    (UCell SmoothKNN, decay 0.1; PCA of the cells' expression of the default-library genes). A lineage is
-    eligible when its smoothed score passes the stage-1 bar on its own. Monocyte vs dendritic is
-    data-relative: each is standardised within the myeloid cells (``(s - median) / sd``) and the eligible one
-    with the larger value wins, because the sets differ in scale (monocyte genes such as S100A8 are among the
-    most expressed genes of any myeloid cell, and cDC2/DC3 express them too). So it is meant for a myeloid
-    compartment with more than one lineage; a lineage without positive evidence is never called from the
-    z-scale alone. Macrophage vs monocyte is absolute: macrophage when eligible and its score exceeds the
-    monocyte score. With fewer than 50 myeloid cells monocyte vs dendritic is also decided on
-    the smoothed scores. Everything is deterministic (no random numbers).
-
-    A :class:`~tamclass._errors.TamclassWarning` names the identity sets with fewer than half of their genes
-    in the data (gene-filtered matrices). Validated on PBMC 3k (monocytes vs rest F1 0.98) and Hao 2021
-    PBMC / pbmc68k_reduced (see ``benchmarks/RESULTS.md``).
+    ``obs[f"{key_added}_lineage"]`` keeps the finer answer (e.g. ``mast``, ``neutrophil``, ``perivascular``,
+    ``cDC2``, ``pDC``; ``unresolved`` = neither myeloid nor any negative lineage's evidence). Everything is
+    deterministic (no random numbers). Validation on real data: ``benchmarks/RESULTS.md``.
 
     Parameters
     ----------
     adata
-        Cells x genes, raw counts or log-normalised (see :func:`tamclass.tl.score`).
+        Cells x genes: raw counts, log-normalised, or TPM (ranks are scale-free; TPM without a log is warned
+        about because the smoothing embedding then uses linear values).
     groupby
         Optional ``obs`` column of clusters (e.g. an over-clustered leiden). Like CellTypist's majority
         voting, every cell of a cluster gets the cluster's majority call when that call holds at least
@@ -135,14 +120,23 @@ def gate(
         per-cell calls.
     key_added
         Prefix of the keys written.
-    min_score, margin
-        Identity score floor and required lead over the negative lineages (UCell units).
+    min_score
+        Floor of the best myeloid panel score (UCell units, 0-1).
+    margin
+        Lead the best myeloid panel needs over the best negative lineage (UCell units).
     min_fraction
         Majority fraction needed to smooth a cluster (only with ``groupby``).
     smooth_k
-        Nearest neighbours for the stage-2 score smoothing (0 = per-cell scores, no smoothing).
-    layer, use_raw, gene_symbols, species, random_state, progress
-        Passed to :func:`tamclass.tl.score` when the scores must be computed.
+        Nearest neighbours for the score smoothing (0 = per-cell scores).
+    layer, use_raw, gene_symbols
+        Which matrix and which gene names (scanpy semantics, see :func:`tamclass.tl.score`).
+    species
+        ``"human"`` or ``"mouse"`` (mouse panels are mapped with the shipped ortholog table; genes it does not
+        cover are mapped by the case rule and listed in ``uns``).
+    random_state
+        Passed to the scoring engine (rank scores do not use it; kept for a uniform signature).
+    progress
+        Show a progress bar while scoring.
     copy
         Return a modified copy instead of writing into ``adata``.
 
@@ -152,44 +146,89 @@ def gate(
 
     * ``obs[f"{key_added}_celltype"]``: categorical with categories macrophage, monocyte, dendritic, other;
     * ``obs[f"{key_added}_is_macrophage"]``: bool;
-    * ``uns[key_added]["gate"]``: the rule, thresholds, smoothing parameters, lineage mode with the
-      per-lineage centre / scale, per-set gene coverage, set names, score source, counts per cell type
-      and the per-cluster vote table (with ``groupby``).
+    * ``obs[f"{key_added}_lineage"]``: categorical, the finer lineage;
+    * ``uns[key_added]["gate"]``: the rule, thresholds, panel genes and coverage, undecidable lineages, the
+      warnings issued, counts per cell type and lineage, and the per-cluster vote table (with ``groupby``).
 
     Examples
     --------
-    >>> import scanpy as sc, tamclass as tc
-    >>> adata = sc.datasets.pbmc68k_reduced()
+    >>> import tamclass as tc
+    >>> adata = tc.datasets.demo()
     >>> tc.tl.gate(adata)
     >>> adata.obs["tamclass_celltype"].value_counts()          # doctest: +SKIP
-    >>> adata.obs["tamclass_is_macrophage"].sum()              # doctest: +SKIP
-    >>> adata.uns["tamclass"]["gate"]["counts"]                # doctest: +SKIP
-    >>> adata.uns["tamclass"]["gate"]["lineage_mode"]          # doctest: +SKIP
-    'relative'
+    >>> adata.obs["tamclass_lineage"].value_counts()           # doctest: +SKIP
+    >>> adata.uns["tamclass"]["gate"]["undecidable"]           # doctest: +SKIP
     """
-    import tamclass as tc
+    adata = _resolve_copy(adata, copy)
+    _check_params(adata, min_score=min_score, margin=margin, min_fraction=min_fraction, smooth_k=smooth_k,
+                  groupby=groupby)
+    keys = {"celltype": f"{key_added}_celltype", "is_macrophage": f"{key_added}_is_macrophage",
+            "lineage": f"{key_added}_lineage"}
+    check_no_clobber(adata, key_added, "gate", obs_cols=tuple(keys.values()))
+    matrix = dict(layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species)
+    notes: list[str] = []
+    _check_values(adata, notes, layer=layer, use_raw=use_raw)
+    panels, by_case = load_panels(species)
+    present = _present_genes(adata, panels, **matrix)
+    S = _score_panels(adata, panels, present, random_state=random_state, progress=progress, **matrix)
+    undecidable = _undecidable(panels, present, notes)
+    if not np.isfinite(S[:, [i for i, p in enumerate(panels) if p.role == "myeloid"]]).any():
+        raise InputError("none of the myeloid panels could be scored (fewer than 2 of their genes in the data); "
+                         "check that var_names are gene symbols (or pass gene_symbols=) and species.")
+    n_smoothed = 0
+    if smooth_k > 0 and adata.n_obs > 1:
+        S = _smooth(adata, S, present, smooth_k, progress=progress, **matrix)
+        n_smoothed = int(adata.n_obs)
+    decision = decide(S, panels, min_score=min_score, margin=margin)
+    codes, lineage, vote_table = decision.codes, decision.lineage, None
+    if groupby is not None:
+        codes, lineage, vote_table = _vote(codes, lineage, adata.obs[groupby].to_numpy(), min_fraction)
+    lineage_cats = decision.lineage_categories(panels)
+    adata.obs[keys["celltype"]] = pd.Categorical.from_codes(codes, categories=list(CELLTYPES))
+    adata.obs[keys["is_macrophage"]] = np.asarray(codes == CELLTYPES.index("macrophage"), dtype=bool)
+    adata.obs[keys["lineage"]] = pd.Categorical(lineage.astype(str), categories=lineage_cats)
+    info = {
+        "rule": RULE,
+        "model": MODEL_FILE,
+        "min_score": float(min_score), "margin": float(margin),
+        "smooth_k": int(smooth_k), "smooth_decay": SMOOTH_DECAY, "n_pcs": N_PCS, "n_smoothed": n_smoothed,
+        "smooth_max_reference": MAX_SMOOTH_REFERENCE,
+        "panels": {p.lineage: {"call": p.call, "role": p.role, "genes": list(p.genes), "source": p.source,
+                               "genes_present": list(present[p.lineage]), "n_present": len(present[p.lineage]),
+                               "n_total": len(p.genes)} for p in panels},
+        "undecidable": undecidable,
+        "mapped_by_case": by_case,
+        "warnings": notes,
+        "score_method": "rank", "scores_from": "computed internally (gating panels)",
+        "groupby": groupby if groupby is not None else "", "min_fraction": float(min_fraction),
+        "counts": {c: int((codes == i).sum()) for i, c in enumerate(CELLTYPES)},
+        "lineage_counts": {c: int((lineage == c).sum()) for c in lineage_cats},
+        "n_myeloid": int(np.isin(codes, [0, 1, 2]).sum()),
+        "n_cells": int(adata.n_obs),
+        "library_version": str(_library_version()),
+    }
+    if vote_table is not None:
+        info["votes"] = vote_table
+    _store(adata, key_added, "gate", info)
+    logger.info(f"gate: {info['counts']}")
+    return adata if copy else None
 
-    from .._data import extract_genes
-    from ..classifier._gating import (
-        CELLTYPES,
-        coverage_normalise,
-        knn_smooth,
-        lineage_rule,
-        majority_vote,
-        myeloid_mask,
-        pca_embedding,
-    )
-    from ..classifier._scores import compute_scores
 
+# ----------------------------------------------------------------------------------------- helpers
+def _resolve_copy(adata, copy: bool):
     _check_adata(adata)
-    if copy:
-        if adata.isbacked:
-            raise InputError("copy=True is not supported for an AnnData opened with backed='r' (it would load the "
-                             "whole matrix); use copy=False (results go to the in-memory obs/obsm/uns) or "
-                             "adata.to_memory() first.")
-        adata = adata.copy()
+    if not copy:
+        return adata
+    if adata.isbacked:
+        raise InputError("copy=True is not supported for an AnnData opened with backed='r' (it would load the "
+                         "whole matrix); use copy=False (results go to the in-memory obs/obsm/uns) or "
+                         "adata.to_memory() first.")
+    return adata.copy()
+
+
+def _check_params(adata, *, min_score, margin, min_fraction, smooth_k, groupby) -> None:
     for name, val in (("min_score", min_score), ("margin", margin), ("min_fraction", min_fraction)):
-        if not isinstance(val, (int, float)) or not np.isfinite(val):
+        if isinstance(val, bool) or not isinstance(val, (int, float)) or not np.isfinite(val):
             raise InputError(f"{name} must be a finite number, got {val!r}.")
     if isinstance(smooth_k, bool) or not isinstance(smooth_k, (int, np.integer)) or smooth_k < 0:
         raise InputError(f"smooth_k must be a non-negative integer (0 = no smoothing), got {smooth_k!r}.")
@@ -197,148 +236,108 @@ def gate(
         raise InputError(f"min_fraction must be between 0 and 1, got {min_fraction!r}.")
     if groupby is not None and groupby not in adata.obs.columns:
         raise InputError(f"groupby={groupby!r} is not an obs column; available: {list(adata.obs.columns)[:20]}.")
-    k_type, k_mac = f"{key_added}_celltype", f"{key_added}_is_macrophage"
-    check_no_clobber(adata, key_added, "gate", obs_cols=(k_type, k_mac))
 
-    table = tc.signatures.available()
-    missing_id = [s for s in IDENTITY_SETS if s not in table.index]
-    if missing_id:
-        raise InputError(f"the signature library lacks the identity sets {missing_id}; reinstall tamclass.")
-    names = list(IDENTITY_SETS) + negative_sets(table)
-    optional = [n for n in OPTIONAL_NEGATIVE_SETS if n in table.index]
-    scores, source = compute_scores(
-        adata, names, key=key_added, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species,
-        random_state=random_state, progress=progress, optional=optional,
-    )
-    neg_sets = [str(c) for c in scores.columns[4:]]
-    S = scores.to_numpy(dtype=np.float64)
-    if not np.isfinite(S[:, :4]).any():
-        raise InputError("none of the identity signatures could be scored (too few of their genes in the data); "
-                         "check that var_names are gene symbols (or pass gene_symbols=) and species.")
-    n_total, n_present, max_rank = _coverage(adata, key_added, source, list(scores.columns), layer=layer,
-                                             use_raw=use_raw, gene_symbols=gene_symbols, species=species)
-    _warn_coverage(n_total, n_present)
-    # stage 1 (myeloid or not): scores as computed (absent genes imputed -> conservative)
-    mono = np.fmax(S[:, 1], S[:, 2])
-    neg = np.fmax.reduce(S[:, 4:], axis=1) if neg_sets else np.zeros(adata.n_obs)
-    myeloid = myeloid_mask(np.column_stack([S[:, 0], mono, S[:, 3]]), neg, min_score=min_score, margin=margin)
-    # stage 2 (which lineage): coverage-normalised, kNN-smoothed, standardised within the myeloid cells
-    cols = list(scores.columns)
-    C = coverage_normalise(S, [n_total[c] for c in cols], [n_present[c] for c in cols], max_rank)
-    lin = np.column_stack([C[:, 0], np.fmax(C[:, 1], C[:, 2]), C[:, 3]])
-    negC = np.where(np.isfinite(C[:, 4:]), C[:, 4:], 0.0)
-    neg_c = negC.max(axis=1) if negC.shape[1] else np.zeros(adata.n_obs)
-    n_smoothed = 0
-    if smooth_k > 0 and myeloid.sum() > 1:
-        genes = sorted({g for sig in tc.signatures.load("default", species=species).values() for g in sig.genes})
-        X, _, _ = extract_genes(adata, genes, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
-                                    species=species, progress=progress)
-        emb = pca_embedding(X[myeloid], N_PCS)
-        del X
-        sm = knn_smooth(np.column_stack([lin[myeloid], neg_c[myeloid]]), emb, k=int(smooth_k), decay=SMOOTH_DECAY,
-                        max_reference=MAX_SMOOTH_REFERENCE)
-        lin[myeloid], neg_c[myeloid] = sm[:, :3], sm[:, 3]
-        n_smoothed = int(myeloid.sum())
-    codes, lin_info = lineage_rule(lin, neg_c, myeloid, min_score=min_score, margin=margin, min_cells=MIN_CELLS)
-    vote_table = None
-    if groupby is not None:
-        codes, vote_table = majority_vote(codes, adata.obs[groupby].to_numpy(), min_fraction=min_fraction)
-    labels = pd.Categorical.from_codes(codes, categories=list(CELLTYPES))
-    adata.obs[k_type] = pd.Categorical(labels, categories=list(CELLTYPES))
-    adata.obs[k_mac] = np.asarray(codes == 0, dtype=bool)
-    counts = {c: int((codes == i).sum()) for i, c in enumerate(CELLTYPES)}
-    info = {
-        "rule": RULE,
-        "min_score": float(min_score),
-        "margin": float(margin),
-        "smooth_k": int(smooth_k),
-        "smooth_decay": SMOOTH_DECAY,
-        "n_pcs": N_PCS,
-        "n_smoothed": n_smoothed,
-        "smooth_max_reference": MAX_SMOOTH_REFERENCE,
-        "min_cells_relative": MIN_CELLS,
-        "lineage_mode": lin_info["mode"],
-        "lineage_centre": lin_info["centre"],
-        "lineage_scale": lin_info["scale"],
-        "lineages": ["macrophage", "monocyte", "dendritic"],
-        "n_myeloid": lin_info["n_myeloid"],
-        "coverage": {c: {"n_present": int(n_present[c]), "n_total": int(n_total[c])} for c in cols},
-        "max_rank": int(max_rank),
-        "identity_sets": list(IDENTITY_SETS),
-        "negative_sets": neg_sets,
-        "score_method": "rank",
-        "scores_from": source,
-        "groupby": groupby if groupby is not None else "",
-        "min_fraction": float(min_fraction),
-        "counts": counts,
-        "n_cells": int(adata.n_obs),
-        "library_version": str(_library_version()),
-    }
-    if vote_table is not None:
-        info["votes"] = vote_table
-    uns = adata.uns.get(key_added)
+
+def warn(notes: list[str], message: str, stacklevel: int = 4) -> None:
+    """Issue a TamclassWarning and keep its text for ``uns`` (so a saved file still says it)."""
+    notes.append(message)
+    warnings.warn(message, TamclassWarning, stacklevel=stacklevel)
+
+
+def _check_values(adata, notes, *, layer, use_raw) -> None:
+    from ..pp._normalization import detect_normalization
+
+    kind = detect_normalization(adata, layer=layer, use_raw=use_raw)
+    if kind == "scaled":
+        raise InputError("the matrix has negative values (scaled data?); gate ranks expression, so pass the "
+                         "log-normalised or count matrix (layer=, use_raw=True).")
+    if kind == "unknown":
+        warn(notes, "gate: the matrix looks like linear-scale expression (TPM/CPM without a log: non-integer "
+                    "values above 30). Panel scores are ranks and do not change, but the smoothing embedding "
+                    "uses the values as stored; pass log1p values (sc.pp.log1p) or counts for the intended gate.")
+
+
+def _present_genes(adata, panels, *, layer, use_raw, gene_symbols, species) -> dict[str, list[str]]:
+    from .._data import map_genes, resolve_matrix
+
+    source = resolve_matrix(adata, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols)
+    genes = list(dict.fromkeys(g for p in panels for g in p.genes))
+    found, _ = map_genes(genes, source, species=species)
+    return {p.lineage: [g for g in p.genes if g in found] for p in panels}
+
+
+def _score_panels(adata, panels, present, *, layer, use_raw, gene_symbols, species, random_state, progress):
+    """Cells x panels UCell scores over the present genes; NaN for panels below ``MIN_GENES``."""
+    from ..classifier._scores import score_signatures
+
+    sigs = {p.lineage: Signature(name=p.lineage, up=tuple(present[p.lineage]), category="gating", species=species)
+            for p in panels if len(present[p.lineage]) >= MIN_GENES[p.role]}
+    S = np.full((adata.n_obs, len(panels)), np.nan)
+    if sigs:
+        frame = score_signatures(adata, sigs, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
+                                 species=species, random_state=random_state, progress=progress)
+        for j, p in enumerate(panels):
+            if p.lineage in frame.columns:
+                S[:, j] = frame[p.lineage].to_numpy(dtype=np.float64)
+    return S
+
+
+def _undecidable(panels, present, notes) -> dict[str, str]:
+    """Lineages whose panel has too few genes in the data, with present/total; warned once."""
+    out = {p.lineage: f"{len(present[p.lineage])}/{len(p.genes)}" for p in panels
+           if len(present[p.lineage]) < MIN_GENES[p.role]}
+    cannot_identify = [f"{n} ({out[n]})" for n in out if any(p.lineage == n and p.role == "myeloid" for p in panels)]
+    cannot_exclude = [f"{n} ({out[n]})" for n in out if any(p.lineage == n and p.role == "negative" for p in panels)]
+    parts = []
+    if cannot_identify:
+        parts.append(f"cannot be identified: {', '.join(cannot_identify)}")
+    if cannot_exclude:
+        parts.append(f"cannot be excluded: {', '.join(cannot_exclude)}")
+    if parts:
+        warn(notes, "gate: too few panel genes in the data (genes present/total) -- lineages that "
+                    f"{'; lineages that '.join(parts)}. Such cells are called from the other panels (e.g. a mast "
+                    "cell that cannot be excluded may pass as myeloid); check var_names / gene_symbols= / species, "
+                    "or accept these limits for a gene-filtered matrix or a targeted panel.")
+    return out
+
+
+def _smooth(adata, S, present, k, *, layer, use_raw, gene_symbols, species, progress):
+    from .._data import extract_genes
+
+    genes = sorted({g for gs in present.values() for g in gs})
+    X, _, _ = extract_genes(adata, genes, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species,
+                            progress=progress)
+    emb = pca_embedding(X, N_PCS)
+    del X
+    finite = np.isfinite(S).any(axis=0)
+    out = S.copy()
+    out[:, finite] = knn_smooth(S[:, finite], emb, k=int(k), decay=SMOOTH_DECAY, max_reference=MAX_SMOOTH_REFERENCE)
+    return out
+
+
+def _vote(codes, lineage, groups, min_fraction):
+    """Cluster majority vote on the coarse call; cells moved by it take the cluster's commonest lineage
+    among the cells that already had the winning call."""
+    voted, table = majority_vote(codes, groups, min_fraction=min_fraction)
+    lineage = lineage.copy()
+    groups = pd.Series(pd.Categorical(groups)).to_numpy()
+    for g in pd.unique(groups[voted != codes]):
+        members = groups == g
+        winners = members & (codes == voted)
+        if winners.any():
+            lineage[members & (voted != codes)] = pd.Series(lineage[winners]).mode().iloc[0]
+    return voted, lineage, table
+
+
+def _store(adata, key: str, step: str, info: dict) -> None:
+    uns = adata.uns.get(key)
     if not isinstance(uns, dict):
         uns = {}
-    uns["gate"] = info
-    adata.uns[key_added] = uns
-    logger.info(f"gate: {counts}")
-    return adata if copy else None
-
-
-def _coverage(adata, key, source, names, *, layer, use_raw, gene_symbols, species):
-    """Per set: genes in the signature, genes present in the data, and the UCell max_rank of the scores.
-
-    Taken from ``uns[key]["score"]`` when the scores were reused from ``obsm`` and it records them;
-    otherwise counted on the matrix that is scored."""
-    import tamclass as tc
-
-    from ..classifier._scores import genes_present
-
-    n_total, n_present, max_rank = {}, {}, 1500
-    if source.startswith("obsm"):
-        rec = adata.uns.get(key, {}).get("score", {}) if isinstance(adata.uns.get(key), dict) else {}
-        sig_rec = rec.get("signatures", {}) if isinstance(rec, dict) else {}
-        params = rec.get("params", {}) if isinstance(rec, dict) else {}
-        if isinstance(params, dict) and "max_rank" in params:
-            max_rank = int(params["max_rank"])
-        for n in names:
-            entry = sig_rec.get(n) if isinstance(sig_rec, dict) else None
-            if isinstance(entry, dict) and "genes_used" in entry and "genes_missing" in entry:
-                n_present[n] = len(list(entry["genes_used"]))
-                n_total[n] = n_present[n] + len(list(entry["genes_missing"]))
-    todo = [n for n in names if n not in n_total]
-    if todo:
-        sigs = tc.signatures.load(todo, species=species)
-        present, _ = genes_present(adata, sigs, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
-                                   species=species)
-        for n, sig in sigs.items():
-            n_total[n] = len(dict.fromkeys((*sig.up, *sig.down)))
-            n_present[n] = int(present[n])
-    return n_total, n_present, max_rank
-
-
-def _warn_coverage(n_total, n_present) -> None:
-    import warnings
-
-    from .._errors import TamclassWarning
-
-    poor = [f"{n} {n_present[n]}/{n_total[n]}" for n in IDENTITY_SETS
-            if n in n_total and n_present[n] < MIN_COVERAGE * n_total[n]]
-    if poor:
-        warnings.warn(
-            f"gate: identity signatures poorly covered by the data's genes (present/total): {', '.join(poor)}. "
-            "Lineage calls (macrophage / monocyte / dendritic) then rest on few genes; check var_names are gene "
-            "symbols (or pass gene_symbols=/species=) and that the matrix is not gene-filtered.",
-            TamclassWarning,
-            stacklevel=3,
-        )
+    uns[step] = info
+    adata.uns[key] = uns
 
 
 def _library_version() -> str:
-    try:
-        import tamclass as tc
+    from ..signatures._library import LIBRARY_VERSION
 
-        v = getattr(tc.signatures, "LIBRARY_VERSION", None)
-        return str(v) if v else "unknown"
-    except Exception:  # pragma: no cover
-        return "unknown"
+    return str(LIBRARY_VERSION) if LIBRARY_VERSION else "unknown"

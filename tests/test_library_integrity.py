@@ -149,14 +149,18 @@ def test_hand_checked_lists(all_human):
     assert len(all_human["Cheng2021_M2"].up) == 34 and "FASLG" in all_human["Cheng2021_M2"].up
     assert set(all_human["Bagaev2021_M1"].up) == set("NOS2 TNF IL1B SOCS3 CMKLR1 IRF5 IL12A IL12B IL23A".split())
     assert set(all_human["Bagaev2021_TAM"].up) == set("IL10 MRC1 MSR1 CD163 CSF1R IL4I1 SIGLEC1 CD68".split())
-    assert len(all_human["Ma2022_RTM_TAM"].up) == 58 - 2        # MTG1E, MTG1M dropped
-    assert len(all_human["Ma2022_Prolif_TAM"].up) == 14 - 1     # H2AFC dropped
-    assert len(all_human["Ma2022_Inflam_TAM"].up) == 26 - 1     # CCL4L4 dropped
+    # verbatim Ma 2022 Table 1 lists (SlimR transcription) after symbol fixes only
+    assert len(all_human["Ma2022_RTM_TAM_Table1"].up) == 58 - 2        # MTG1E, MTG1M dropped
+    assert len(all_human["Ma2022_Prolif_TAM_Table1"].up) == 14 - 1     # H2AFC dropped
+    assert len(all_human["Ma2022_Inflam_TAM_Table1"].up) == 26 - 1     # CCL4L4 dropped
+    assert set(all_human["Ma2022_Reg_TAM_Table1"].up) == set(
+        "CCL2 CD274 CD40 CD80 CD86 CHIT1 CX3CR1 HLA-A HLA-C HLA-DQA1 HLA-DQB1 HLA-DRA HLA-DRB1 HLA-DRB5 ICOSLG IL10 "
+        "ITGA4 LGALS9 MARCO MRC1 TGFB2".split())
     assert "E2F" not in all_human.get("Ma2022_Prolif_TAM_TFs", tc.signatures.Signature("x", ())).genes
     assert "Ma2022_Prolif_TAM_TFs" not in all_human
     # TFs are not mixed into the subset sets
     assert set(all_human["Ma2022_IFN_TAM_TFs"].up) == {"STAT1", "IRF1", "IRF7"}
-    assert "STAT1" not in all_human["Ma2022_IFN_TAM"].genes
+    assert "STAT1" not in all_human["Ma2022_IFN_TAM_Table1"].genes
     cs = all_human["CS_polarity_CXCL9_vs_SPP1"]
     assert cs.up == ("CXCL9",) and cs.down == ("SPP1",)
     assert {k: v.up for k, v in all_human.items() if k.startswith("IHC_")} == {
@@ -205,7 +209,7 @@ def test_mouse_sets_follow_ortholog_table(all_human, all_mouse):
     assert "Lyz2" in all_mouse["Monocyte_classical"].up and "Lyz3" not in all_mouse["Monocyte_classical"].up
     assert "Fcgr4" in all_mouse["Monocyte_nonclassical"].up
     assert "Fcnb" in all_mouse["Monocyte_classical"].up
-    for n, g in (("Ma2022_LA_TAM", "CCL18"), ("Ma2022_Angio_TAM", "CXCL8"), ("Ma2022_Angio_TAM", "S100A12")):
+    for n, g in (("Ma2022_LA_TAM", "CCL18"), ("Ma2022_Inflam_TAM", "CXCL8"), ("Ma2022_Angio_TAM", "S100A12")):
         assert g in all_mouse[n].meta["no_ortholog"]
     with pytest.raises(SignatureError, match="no mouse version"):
         tc.signatures.load("IHC_CCL18", species="mouse")
@@ -238,3 +242,58 @@ def test_curation_script_reproduces_shipped_files(tmp_path):
     assert shipped == built
     for rel in built:
         assert (out / rel).read_bytes() == (LIB / rel).read_bytes(), rel
+
+
+MA_KEYS = ("IFN", "Reg", "Inflam", "LA", "Angio", "RTM", "Prolif")
+
+
+def test_ma2022_default_subsets_are_disjoint(all_human):
+    """Issue #10: the seven default subset sets share no gene (pairwise Jaccard 0) and hold <= 2 HLA genes."""
+    sets = {k: set(all_human[f"Ma2022_{k}_TAM"].genes) for k in MA_KEYS}
+    default = tc.signatures.load("default")
+    for k in MA_KEYS:
+        assert f"Ma2022_{k}_TAM" in default and f"Ma2022_{k}_TAM_Table1" not in default
+        assert sum(g.startswith("HLA-") for g in sets[k]) <= 2, k
+        assert len(sets[k]) >= 10, k                   # still a usable signature
+    for i, a in enumerate(MA_KEYS):
+        for b in MA_KEYS[i + 1:]:
+            jac = len(sets[a] & sets[b]) / len(sets[a] | sets[b])
+            assert jac == 0, (a, b, sorted(sets[a] & sets[b]))
+    # the Table 1 transcription does overlap (why the derivation exists): the check above is not vacuous
+    t1 = {k: set(all_human[f"Ma2022_{k}_TAM_Table1"].genes) for k in MA_KEYS}
+    assert {"CXCL9", "CXCL10", "GBP1", "STAT1"} <= t1["RTM"] and {"FOLR2", "MRC1", "CD163", "MARCO"} <= t1["LA"]
+    # subset biology (issue #10): ISGs only in IFN, resident genes only in RTM, lipid genes only in LA
+    assert {"CXCL9", "CXCL10", "CXCL11", "ISG15", "IFIT1", "IFIT2", "IFIT3", "GBP1", "STAT1"} <= sets["IFN"]
+    assert {"LYVE1", "FOLR2", "F13A1", "SELENOP", "CD163", "SIGLEC1", "MARCO"} <= sets["RTM"]
+    assert {"APOC1", "APOE", "ACP5", "FABP5", "LPL", "TREM2", "CD9"} <= sets["LA"]
+    assert {"VEGFA", "SPP1", "ADAM8", "THBS1", "TIMP1", "VCAN", "FN1"} <= sets["Angio"]
+    assert {"IL1B", "CXCL1", "CXCL2", "CXCL3", "CXCL8", "CCL3", "CCL4", "CCL20", "IL1RN"} <= sets["Inflam"]
+    assert {"ARG1", "MRC1", "CX3CR1", "IL10"} <= sets["Reg"]
+    assert {"MKI67", "TOP2A", "CDK1"} <= sets["Prolif"]
+    assert not {"C1QA", "C1QB", "C1QC"} & set().union(*sets.values())
+
+
+def test_ma2022_every_change_vs_table1_is_logged(all_human):
+    """Every gene removed from / added to a Table 1 list in the derived default set is a curation_log row."""
+    log = tc.signatures.curation_log()
+    for k in MA_KEYS:
+        name, t1 = f"Ma2022_{k}_TAM", all_human[f"Ma2022_{k}_TAM_Table1"]
+        shipped, published = set(all_human[name].genes), set(t1.genes)
+        as_published = {g: t1.meta.get("symbols_as_published", {}).get(g, g) for g in published}
+        rows = log[(log.set == name) & (log.species == "human")]
+        removed = set(rows.loc[rows.action.isin(["exclude", "reassign"]), "symbol_as_published"])
+        added = set(rows.loc[rows.action == "add", "symbol_shipped"])
+        assert {as_published[g] for g in published - shipped} == removed, name
+        assert shipped - published == added, name
+        for r in rows[rows.action.isin(["exclude", "reassign", "add"])].itertuples(index=False):
+            assert r.reason and "MA_RULE" in r.source, r
+        # a reassigned gene lands in the subset the log names
+        for r in rows[rows.action == "reassign"].itertuples(index=False):
+            home = r.reason.split("moved to ")[1].split(":")[0]
+            cur = {v: g for g, v in as_published.items()}[r.symbol_as_published]
+            assert cur in all_human[home].genes, r
+    # the derived sets are grade D with the rule written in the manifest notes
+    for k in MA_KEYS:
+        s = all_human[f"Ma2022_{k}_TAM"]
+        assert s.grade == "D" and "Rule (issue #10)" in s.notes and "DERIVED" in s.meta["source"]
+        assert all_human[f"Ma2022_{k}_TAM_Table1"].grade == "B"

@@ -72,8 +72,10 @@ def test_available():
 
 def test_show():
     text = tc.signatures.show("Ma2022_RTM_TAM")
-    for needle in ("Ma2022_RTM_TAM", "10.1016/j.it.2022.04.008", "SELENOP", "SEPP1 -> SELENOP", "MTG1E", "grade B"):
+    for needle in ("Ma2022_RTM_TAM", "10.1016/j.it.2022.04.008", "SELENOP", "SEPP1 -> SELENOP", "MTG1E", "grade D",
+                   "[reassign] CXCL9 -> (removed): CXCL9 moved to Ma2022_IFN_TAM", "[add] - -> SIGLEC1"):
         assert needle in text
+    assert "grade B" in tc.signatures.show("Ma2022_RTM_TAM_Table1")
     signed = tc.signatures.show("CS_polarity_CXCL9_vs_SPP1")
     assert "down (1): SPP1" in signed
     mouse = tc.signatures.show("Ma2022_LA_TAM", species="mouse")
@@ -180,7 +182,7 @@ def test_match_genes_on_hg19_era_data(shared_data):
     var = ad.read_h5ad(shared_data("singlecell/pbmc3k_lognorm.h5ad"), backed="r").var_names
     found, _ = tc.signatures.match_genes(tc.signatures.load("Ma2022_RTM_TAM")["Ma2022_RTM_TAM"].up, var)
     assert found["SELENOP"] == "SEPP1"
-    found, _ = tc.signatures.match_genes(tc.signatures.load("Ma2022_Angio_TAM")["Ma2022_Angio_TAM"].up, var)
+    found, _ = tc.signatures.match_genes(tc.signatures.load("Ma2022_Inflam_TAM")["Ma2022_Inflam_TAM"].up, var)
     assert found["CXCL8"] == "IL8"
     found, _ = tc.signatures.match_genes(tc.signatures.load("Neg_plasma")["Neg_plasma"].up, var)
     assert found["JCHAIN"] == "IGJ"

@@ -62,9 +62,11 @@ def decide(S, panels: tuple[Panel, ...], *, min_score: float, margin: float) -> 
     positive = [i for i, p in enumerate(panels) if p.role == "myeloid"]
     specific = [i for i in positive if panels[i].call != "myeloid"]
     negative = [i for i, p in enumerate(panels) if p.role == "negative"]
+    non_myeloid = negative + [i for i, p in enumerate(panels) if p.role == "contaminant"]
     best_pos, _ = _best(S, positive, -np.inf)
-    best_neg, neg_arg = _best(S, negative, 0.0)
+    best_neg, _ = _best(S, negative, 0.0)
     myeloid = (best_pos >= min_score) & (best_pos - best_neg >= margin)
+    best_other, neg_arg = _best(S, non_myeloid, 0.0)
     spec_val, spec_arg = _best(S, specific, -np.inf)
     # a myeloid cell with no scorable lineage panel keeps the common panel's name and the call "other"
     common = next((i for i in positive if panels[i].call == "myeloid"), len(panels))
@@ -72,7 +74,7 @@ def decide(S, panels: tuple[Panel, ...], *, min_score: float, margin: float) -> 
     names = np.asarray([p.lineage for p in panels] + [UNRESOLVED], dtype=object)
     other = CELLTYPES.index("other")
     calls = np.asarray([CELLTYPES.index(p.call) if p.call in CELLTYPES else other for p in panels] + [other])
-    other_lineage = np.where((best_neg >= min_score) & (neg_arg >= 0), neg_arg, len(panels))
+    other_lineage = np.where((best_other >= min_score) & (neg_arg >= 0), neg_arg, len(panels))
     lineage_idx = np.where(myeloid, spec_arg, other_lineage)
     codes = np.where(myeloid, calls[spec_arg], other).astype(np.int64)
     return Decision(codes=codes, lineage=names[lineage_idx], myeloid=myeloid)

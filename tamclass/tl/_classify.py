@@ -7,9 +7,12 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError, NotMacrophageWarning, TamclassWarning
+from scipy.stats import norm
+
+from .._errors import InputError, NotMacrophageWarning
 from .._settings import logger
-from ._gate import _check_adata, _library_version, check_no_clobber
+from ._evidence import evidence_z
+from ._gate import _library_version, _resolve_copy, _store, check_no_clobber, warn
 
 STATE_SETS = ("Cheng2021_M1", "Cheng2021_M2")
 STATE_CLASSES = ("M1-like", "M2-like")
@@ -20,12 +23,20 @@ UNASSIGNED = "unassigned"
 NOT_MACROPHAGE = "not macrophage"
 
 
+#: polarization = tanh((z(M2) - z(M1)) / POLARIZATION_SCALE): continuous, in (-1, 1), 0 = no net evidence
+POLARIZATION_SCALE = 4.0
+#: cells="..." choices when a model is applied
+CELL_CHOICES = ("macrophages", "all")
+
+
 def _keys(k):
     return {
         "state": f"{k}_state", "state_confidence": f"{k}_state_confidence", "subset": f"{k}_subset",
         "subset_confidence": f"{k}_subset_confidence", "polarization": f"{k}_polarization",
         "state_proba": f"{k}_state_proba", "subset_proba": f"{k}_subset_proba",
         "label": f"{k}_label", "label_confidence": f"{k}_label_confidence", "label_proba": f"{k}_label_proba",
+        "state_source": f"{k}_state_source", "subset_source": f"{k}_subset_source",
+        "state_z": f"{k}_state_z", "subset_z": f"{k}_subset_z",
     }
 
 
@@ -121,10 +132,11 @@ def classify(
     device: str = "auto",
     key_added: str = "tamclass",
     random_state: int = 0,
+    evidence_alpha: float = 0.05,
+    n_controls: int = 30,
+    support_z: float = 1.0,
     state_threshold: float = 0.7,
     subset_threshold: float = 0.5,
-    seed_quantile: float = 0.2,
-    subset_seed_quantile: float = 0.1,
     min_seeds_per_class: int = 10,
     max_seeds_per_class: int = 3000,
     hidden: int = 16,
@@ -134,6 +146,7 @@ def classify(
     calibration_fraction: float = 0.25,
     min_overlap: float = 0.5,
     threshold: float = 0.5,
+    cells: str = "macrophages",
     layer: str | None = None,
     use_raw: bool | None = None,
     gene_symbols: str | None = None,
@@ -142,197 +155,351 @@ def classify(
     progress: bool | None = None,
     copy: bool = False,
 ):
-    """Classify gated macrophages into M1-like / M2-like states and Ma 2022 TAM subsets.
+    """Label gated macrophages with an M1-like / M2-like state, a Ma 2022 TAM subset and a polarization index.
 
     Works on the cells with ``obs[f"{key_added}_is_macrophage"] == True``; if that column is missing,
-    :func:`tamclass.tl.gate` is run first (logged at warning level).
+    :func:`tamclass.tl.gate` is run first (with the same ``layer``/``use_raw``/``gene_symbols``/``species``/
+    ``groupby``; logged at warning level).
 
-    **Without a model** (``model=None``; the Garnett idea, Pliner et al. 2019): the macrophages are scored
-    with the rank (UCell) method on ``Cheng2021_M1`` / ``Cheng2021_M2`` and the seven Ma 2022 subset sets.
-    With d = z(M2) - z(M1) (z over the macrophages), the ``seed_quantile`` lowest (d < 0) seed M1-like and
-    the highest (d > 0) M2-like; for subsets, cells whose top z-scored subset leads the runner-up and is in
-    the top ``subset_seed_quantile`` of that lead seed that subset (subsets with < ``min_seeds_per_class``
-    seeds are dropped and listed in ``uns``). A small torch network (``hidden`` ReLU units; 0 = softmax
-    regression) is trained on the log1p(CP10k), standardised expression of a fixed panel (the union of the
-    genes of those nine sets present in the data), on a stratified ``1 - calibration_fraction`` of the
-    seeds. The held-out seeds are split (stratified, half/half, deterministic with ``random_state``) into a
-    calibration part, on which a temperature is fitted (Guo et al. 2017), and a disjoint evaluation part, on
-    which the held-out accuracy and the expected calibration error before/after scaling are recorded.
-    All macrophages are then labelled. Because seeds are the tails of the
-    macrophages in ``adata``, states are relative to the macrophages classified together.
+    **Without a model** (``model=None``) the labels rest on evidence, not on ranks within the sample:
 
-    * state: the most probable class when its calibrated probability >= ``state_threshold`` (0.7), else
-      ``"unassigned"``; subset: same with ``subset_threshold`` (0.5).
-    * polarization index = P(M2-like) - P(M1-like) in [-1, 1] from the calibrated state model
-      (negative = M1-like, positive = M2-like).
+    1. *Evidence.* Each macrophage is scored (UCell, rank method) on ``Cheng2021_M1`` / ``Cheng2021_M2`` and
+       the seven Ma 2022 subset sets, and on ``n_controls`` random gene sets per signature whose genes are
+       matched to the signature genes' mean expression (:mod:`tamclass.scoring._null`, after scDRS, Zhang et
+       al. 2022 Nat Genet 54:1572). ``z = (score - mean(null)) / sd(null)`` per cell is the evidence for the
+       set; it is written to ``obsm[f"{key}_state_z"]`` / ``obsm[f"{key}_subset_z"]``. A call needs z above a
+       one-sided normal quantile, Bonferroni-corrected over the classes: ``evidence_alpha`` / 2 for the two
+       states (z >= 1.96 at 0.05), ``evidence_alpha`` / 7 for the subsets (z >= 2.45). The state or subset
+       with the largest z above its bar is the cell's *evidence call*. A subset absent from the sample is
+       therefore never called, and 5 macrophages are labelled by the same rule as 50,000.
+    2. *Network.* When at least two classes have ``min_seeds_per_class`` evidence calls, a small torch network
+       (``hidden`` ReLU units) is trained on them (log1p-CP10k expression of the signature genes, standardised;
+       stratified ``calibration_fraction`` held out, split half/half into a temperature-calibration part and
+       an evaluation part, Guo et al. 2017) and gives calibrated probabilities for every macrophage. A cell
+       without an evidence call takes the network's class when its probability reaches ``state_threshold`` /
+       ``subset_threshold`` *and* the cell's own z for that class is at least ``support_z`` (the network
+       extends clear calls to cells with weaker evidence of the same programme; it never invents one).
+    3. Otherwise ``"unassigned"``. ``obs[f"{key}_state_source"]`` / ``_subset_source`` say which step labelled
+       each cell (``evidence``, ``network`` or ``none``).
 
-    **With a model** (a :class:`tamclass.Model` or the path of a saved one): its calibrated probabilities
-    for the macrophages go to ``obs[f"{key}_label"]`` (``"unassigned"`` below ``threshold``),
-    ``_label_confidence`` and ``obsm[f"{key}_label_proba"]``. A model whose classes are exactly
-    M1-like / M2-like also fills the state keys and the polarization index; one whose classes are
-    subset names (IFN-TAM, Reg-TAM, ...) fills the subset keys.
+    The polarization index is continuous and evidence-based for every macrophage:
+    ``tanh((z(M2) - z(M1)) / 4)`` in (-1, 1), negative = M1-like (interferon / inflammatory programme),
+    positive = M2-like.
 
-    Non-macrophages get ``"not macrophage"``, NaN confidence, NaN probability rows and NaN polarization.
-    When there are no macrophages at all a :class:`~tamclass._errors.NotMacrophageWarning` is issued and
-    only those "not macrophage"/NaN values are written (plus ``uns[key]["classify"]["status"]``).
+    **With a model** (a :class:`tamclass.Model` or the path of a saved one): its calibrated probabilities go
+    to ``obs[f"{key}_label"]`` (``"unassigned"`` below ``threshold``), ``_label_confidence`` and
+    ``obsm[f"{key}_label_proba"]``, for the gated macrophages (``cells="macrophages"``) or for every cell
+    (``cells="all"``, for a model trained on all cell types). A model whose classes are exactly M1-like /
+    M2-like also fills the state keys (polarization = P(M2-like) - P(M1-like)); one whose classes are subset
+    names (IFN-TAM, Reg-TAM, ...) fills the subset keys.
+
+    Cells outside the classified set get ``"not macrophage"`` and NaN. With no macrophages at all a
+    :class:`~tamclass._errors.NotMacrophageWarning` is issued and only those values are written.
 
     Parameters
     ----------
     adata
-        Cells x genes (raw counts or log-normalised).
+        Cells x genes (raw counts or log-normalised; TPM without a log is warned about).
     model
         None, a :class:`tamclass.Model`, or a path to a saved model.
     device
-        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``: where the network trains and predicts.
     key_added
         Prefix of the keys written (and of the gate keys read).
     random_state
-        Seed of the network initialisation, mini-batch order, seed capping and calibration split.
+        Seed of the null gene draw, the network initialisation, mini-batch order, seed capping and the
+        calibration split.
+    evidence_alpha
+        Family-wise error rate of an evidence call per cell (Bonferroni over the classes of a call).
+    n_controls
+        Matched random gene sets per signature (more = a smoother null, proportionally more scoring).
+    support_z
+        Smallest own z for which the network may label a cell without an evidence call.
+    state_threshold, subset_threshold
+        Calibrated probability the network needs to label such a cell.
+    min_seeds_per_class, max_seeds_per_class
+        Evidence calls a class needs to enter the network / at most used per class (random, seeded).
+    hidden, epochs, lr, batch_size
+        Network size (0 = softmax regression) and training schedule.
+    calibration_fraction
+        Share of the evidence calls held out for calibration and evaluation.
     min_overlap
         A model refuses data holding less than this fraction of its genes (GeneOverlapError).
+    threshold
+        Probability a user model's label needs (with ``model=``).
+    cells
+        ``"macrophages"`` (default) or ``"all"``: which cells a user model labels.
+    layer, use_raw, gene_symbols, species
+        Which matrix and which gene names (scanpy semantics; see :func:`tamclass.tl.score`).
     groupby
         Passed to :func:`tamclass.tl.gate` when the gate has to be run.
+    progress
+        Show progress bars.
     copy
         Return a modified copy instead of writing into ``adata``.
 
     Returns
     -------
     None, or the AnnData when ``copy=True``. Writes (prefix ``k = key_added``):
-    ``obs[f"{k}_state"]`` (M1-like / M2-like / unassigned / not macrophage), ``obs[f"{k}_state_confidence"]``,
-    ``obs[f"{k}_subset"]``, ``obs[f"{k}_subset_confidence"]``, ``obs[f"{k}_polarization"]``,
-    ``obsm[f"{k}_state_proba"]``, ``obsm[f"{k}_subset_proba"]`` (rows sum to 1; NaN rows for non-macrophages),
-    with a model ``obs[f"{k}_label"]``, ``obs[f"{k}_label_confidence"]``, ``obsm[f"{k}_label_proba"]``,
-    and the provenance ``uns[k]["classify"]`` (thresholds, panel, seeds per class, temperature, ECE).
+    ``obs[f"{k}_state"]`` (M1-like / M2-like / unassigned / not macrophage), ``obs[f"{k}_state_confidence"]``
+    (the network's calibrated probability of the label; NaN where no network was trained),
+    ``obs[f"{k}_state_source"]``, ``obs[f"{k}_subset"]``, ``obs[f"{k}_subset_confidence"]``,
+    ``obs[f"{k}_subset_source"]``, ``obs[f"{k}_polarization"]``, ``obsm[f"{k}_state_proba"]`` and
+    ``obsm[f"{k}_subset_proba"]`` (network probabilities, rows sum to 1; NaN rows where none),
+    ``obsm[f"{k}_state_z"]`` / ``obsm[f"{k}_subset_z"]`` (the evidence), with a model ``obs[f"{k}_label"]``,
+    ``obs[f"{k}_label_confidence"]``, ``obsm[f"{k}_label_proba"]``, and the provenance ``uns[k]["classify"]``
+    (thresholds, genes used, evidence calls per class, network status, held-out accuracy and ECE, warnings).
 
     Examples
     --------
     >>> import tamclass as tc
-    >>> tc.tl.gate(adata)                                       # doctest: +SKIP
+    >>> adata = tc.datasets.demo()
+    >>> tc.tl.gate(adata)
     >>> tc.tl.classify(adata)                                   # doctest: +SKIP
-    >>> adata.obs[["tamclass_state", "tamclass_polarization", "tamclass_subset"]]    # doctest: +SKIP
-    >>> adata.obsm["tamclass_state_proba"]                      # doctest: +SKIP
-    >>> adata.uns["tamclass"]["classify"]["state_model"]["ece_calibrated"]          # doctest: +SKIP
+    >>> adata.obs[["tamclass_subset", "tamclass_subset_source", "tamclass_polarization"]]   # doctest: +SKIP
+    >>> adata.obsm["tamclass_subset_z"].head()                  # doctest: +SKIP
     """
-    import tamclass as tc
-
     from ..classifier._device import resolve_device
     from ..classifier._model import Model
 
-    _check_adata(adata)
-    for name, val in (("state_threshold", state_threshold), ("subset_threshold", subset_threshold),
-                      ("threshold", threshold), ("min_overlap", min_overlap)):
-        if not isinstance(val, (int, float)) or not 0.0 <= float(val) <= 1.0:
-            raise InputError(f"{name} must be a number between 0 and 1, got {val!r}.")
-    for name, val in (("seed_quantile", seed_quantile), ("subset_seed_quantile", subset_seed_quantile)):
-        if not isinstance(val, (int, float)) or not 0.0 < float(val) <= 0.5:
-            raise InputError(f"{name} must be in (0, 0.5], got {val!r}.")
+    _check_params(evidence_alpha=evidence_alpha, n_controls=n_controls, support_z=support_z,
+                  state_threshold=state_threshold, subset_threshold=subset_threshold, threshold=threshold,
+                  min_overlap=min_overlap, cells=cells)
     dev = resolve_device(device)
     if model is not None:
         model = Model.coerce(model)
-    if copy:
-        if adata.isbacked:
-            raise InputError("copy=True is not supported for an AnnData opened with backed='r' (it would load the "
-                             "whole matrix); use copy=False (results go to the in-memory obs/obsm/uns) or "
-                             "adata.to_memory() first.")
-        adata = adata.copy()
+    adata = _resolve_copy(adata, copy)
+    matrix = dict(layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species)
     K = _keys(key_added)
-    mac_key = f"{key_added}_is_macrophage"
+    mask = _cells_to_classify(adata, key_added, model, cells, groupby=groupby, random_state=random_state,
+                              progress=progress, **matrix)
+    written_obs, written_obsm = _written_keys(K, model)
+    check_no_clobber(adata, key_added, "classify", obs_cols=written_obs, obsm_keys=written_obsm)
+    notes: list[str] = []
+    from ._gate import _check_values
+
+    _check_values(adata, notes, layer=layer, use_raw=use_raw)
+    info = {
+        "n_cells": int(adata.n_obs), "n_macrophages": int(mask.sum()), "device": str(dev),
+        "random_state": int(random_state), "cells": cells if model is not None else "macrophages",
+        "state_threshold": float(state_threshold), "subset_threshold": float(subset_threshold),
+        "library_version": _library_version(),
+    }
+    result = {}
+    if not mask.any():
+        msg = (f"no cells to classify: obs[{key_added + '_is_macrophage'!r}] is False for all {adata.n_obs} cells. "
+               "Every cell is written as 'not macrophage' with NaN confidence/probabilities. If these cells are "
+               "macrophages, check the gate (tc.tl.gate, gene symbols, species) or set the column yourself.")
+        notes.append(msg)
+        warnings.warn(msg, NotMacrophageWarning, stacklevel=2)
+        info["status"] = "no macrophages: nothing classified"
+    elif model is None:
+        result = _classify_by_evidence(
+            adata, mask, device=dev, random_state=random_state, evidence_alpha=evidence_alpha,
+            n_controls=n_controls, support_z=support_z, thresholds=(state_threshold, subset_threshold),
+            train=dict(hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size,
+                       max_seeds_per_class=max_seeds_per_class, min_seeds_per_class=min_seeds_per_class,
+                       calibration_fraction=calibration_fraction),
+            notes=notes, progress=progress, **matrix)
+        info.update(result.pop("info"))
+    else:
+        result = _classify_with_model(adata, mask, model, device=dev, threshold=threshold, min_overlap=min_overlap,
+                                      layer=layer, use_raw=use_raw, gene_symbols=gene_symbols)
+        info.update(result.pop("info"))
+    _write(adata, K, mask, result, model)
+    info["warnings"] = notes
+    info["counts"] = {
+        k: {str(a): int(b) for a, b in adata.obs[K[k]].value_counts(sort=False).items()}
+        for k in ("state", "subset", "label") if K[k] in written_obs
+    }
+    _store(adata, key_added, "classify", info)
+    return adata if copy else None
+
+
+# ----------------------------------------------------------------------------------------- helpers
+def _check_params(*, evidence_alpha, n_controls, support_z, state_threshold, subset_threshold, threshold,
+                  min_overlap, cells) -> None:
+    for name, val in (("state_threshold", state_threshold), ("subset_threshold", subset_threshold),
+                      ("threshold", threshold), ("min_overlap", min_overlap)):
+        if isinstance(val, bool) or not isinstance(val, (int, float)) or not 0.0 <= float(val) <= 1.0:
+            raise InputError(f"{name} must be a number between 0 and 1, got {val!r}.")
+    if isinstance(evidence_alpha, bool) or not isinstance(evidence_alpha, (int, float)) \
+            or not 0.0 < float(evidence_alpha) < 1.0:
+        raise InputError(f"evidence_alpha must be in (0, 1), got {evidence_alpha!r}.")
+    if isinstance(n_controls, bool) or not isinstance(n_controls, (int, np.integer)) or n_controls < 5:
+        raise InputError(f"n_controls must be an integer >= 5 (random sets per signature), got {n_controls!r}.")
+    if isinstance(support_z, bool) or not isinstance(support_z, (int, float)) or not np.isfinite(support_z):
+        raise InputError(f"support_z must be a finite number, got {support_z!r}.")
+    if cells not in CELL_CHOICES:
+        raise InputError(f"cells must be one of {CELL_CHOICES}, got {cells!r}.")
+
+
+def _cells_to_classify(adata, key, model, cells, *, groupby, random_state, progress, **matrix) -> np.ndarray:
+    if model is not None and cells == "all":
+        return np.ones(adata.n_obs, dtype=bool)
+    from ._gate import gate
+
+    mac_key = f"{key}_is_macrophage"
     if mac_key not in adata.obs.columns:
-        logger.warning(f"obs[{mac_key!r}] not found: running tc.tl.gate(adata, key_added={key_added!r}) first")
-        tc.tl.gate(adata, groupby=groupby, key_added=key_added, layer=layer, use_raw=use_raw,
-                   gene_symbols=gene_symbols, species=species, random_state=random_state, progress=progress)
+        logger.warning(f"obs[{mac_key!r}] not found: running tc.tl.gate(adata, key_added={key!r}) first")
+        gate(adata, groupby=groupby, key_added=key, random_state=random_state, progress=progress, **matrix)
     col = adata.obs[mac_key]
     if col.isna().any() or not set(pd.unique(col.astype(object))) <= {True, False, 0, 1}:
         raise InputError(f"obs[{mac_key!r}] must be boolean (True for macrophages, no missing values); "
                          "run tc.tl.gate or set it to a bool column.")
-    mask = np.asarray(col.astype(bool).to_numpy(), dtype=bool)
+    return np.asarray(col.astype(bool).to_numpy(), dtype=bool)
+
+
+def _written_keys(K, model):
     if model is None:
-        written_obs = [K[k] for k in ("state", "state_confidence", "subset", "subset_confidence", "polarization")]
-        written_obsm = [K["state_proba"], K["subset_proba"]]
-    else:
-        written_obs = [K["label"], K["label_confidence"]]
-        written_obsm = [K["label_proba"]]
-        if set(model.classes) == set(STATE_CLASSES):
-            written_obs += [K["state"], K["state_confidence"], K["polarization"]]
-            written_obsm += [K["state_proba"]]
-        elif set(model.classes) <= set(SUBSET_CLASSES):
-            written_obs += [K["subset"], K["subset_confidence"]]
-            written_obsm += [K["subset_proba"]]
-    check_no_clobber(adata, key_added, "classify", obs_cols=written_obs, obsm_keys=written_obsm)
+        obs = [K[k] for k in ("state", "state_confidence", "state_source", "subset", "subset_confidence",
+                              "subset_source", "polarization")]
+        return obs, [K["state_proba"], K["subset_proba"], K["state_z"], K["subset_z"]]
+    obs, obsm = [K["label"], K["label_confidence"]], [K["label_proba"]]
+    if set(model.classes) == set(STATE_CLASSES):
+        obs += [K["state"], K["state_confidence"], K["polarization"]]
+        obsm += [K["state_proba"]]
+    elif set(model.classes) <= set(SUBSET_CLASSES):
+        obs += [K["subset"], K["subset_confidence"]]
+        obsm += [K["subset_proba"]]
+    return obs, obsm
 
-    n_mac = int(mask.sum())
-    info = {
-        "n_cells": int(adata.n_obs), "n_macrophages": n_mac, "device": str(dev), "random_state": int(random_state),
-        "state_threshold": float(state_threshold), "subset_threshold": float(subset_threshold),
-        "polarization": "P(M2-like) - P(M1-like) from the calibrated state model (negative = M1-like)",
-        "library_version": _library_version(),
-    }
-    obs_names = adata.obs_names
-    state_p = subset_p = label_p = None
-    state_classes, subset_classes, label_classes = list(STATE_CLASSES), list(SUBSET_CLASSES), None
-    if n_mac == 0:
-        warnings.warn(
-            f"no macrophages: obs[{mac_key!r}] is False for all {adata.n_obs} cells, so nothing was classified. "
-            "Every cell is written as 'not macrophage' with NaN confidence/probabilities. If these cells are "
-            "macrophages, check the gate (tc.tl.gate thresholds, gene symbols, species) or set the column yourself.",
-            NotMacrophageWarning, stacklevel=2,
-        )
-        info["status"] = "no macrophages: nothing classified"
-        if model is not None:
-            label_classes = list(model.classes)
-    elif model is None:
-        state_p, subset_p, state_classes, subset_classes, extra = _classify_seeded(
-            adata, mask, key=key_added, device=dev, random_state=random_state, seed_quantile=seed_quantile,
-            subset_seed_quantile=subset_seed_quantile, min_seeds_per_class=min_seeds_per_class,
-            max_seeds_per_class=max_seeds_per_class, hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size,
-            calibration_fraction=calibration_fraction, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
-            species=species, progress=progress,
-        )
-        info.update(extra)
-        info["status"] = "classified with a network trained on signature seeds"
-    else:
-        X, overlap = model.extract(_rows(adata, mask), layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
-                                   min_overlap=min_overlap)
-        label_p = model.predict_proba_matrix(X, device=dev)
-        label_classes = list(model.classes)
-        info.update({"status": "classified with a user model", "model": repr(model), "overlap": overlap,
-                     "label_threshold": float(threshold),
-                     "model_metadata_json": _json(model.metadata)})
-        if set(model.classes) == set(STATE_CLASSES):
-            state_p = label_p[:, [model.classes.index(c) for c in STATE_CLASSES]]
-        elif set(model.classes) <= set(SUBSET_CLASSES):
-            subset_p, subset_classes = label_p, list(model.classes)
 
-    # ---- write
-    if model is None or state_p is not None:
-        lab, conf = _labels(state_p, state_classes, state_threshold, mask, adata.n_obs)
-        adata.obs[K["state"]] = lab
-        adata.obs[K["state_confidence"]] = conf
-        adata.obsm[K["state_proba"]] = _proba_frame(state_p, state_classes, mask, obs_names)
-        pol = np.full(adata.n_obs, np.nan)
-        if state_p is not None and state_p.shape[0]:
-            pol[mask] = state_p[:, 1] - state_p[:, 0]
+def evidence_calls(Z: np.ndarray, z_min: float) -> np.ndarray:
+    """Index of the class with the largest z when that z reaches ``z_min``, else -1 (cells x classes in)."""
+    Z = np.asarray(Z, dtype=np.float64)
+    filled = np.where(np.isfinite(Z), Z, -np.inf)
+    best = filled.argmax(axis=1) if Z.shape[1] else np.zeros(Z.shape[0], dtype=np.int64)
+    top = filled[np.arange(Z.shape[0]), best] if Z.shape[1] else np.full(Z.shape[0], -np.inf)
+    return np.where(top >= z_min, best, -1).astype(np.int64)
+
+
+def _classify_by_evidence(adata, mask, *, device, random_state, evidence_alpha, n_controls, support_z, thresholds,
+                          train, notes, progress, layer, use_raw, gene_symbols, species):
+    from .._data import extract_genes
+    from ..signatures._library import load
+
+    sigs = load([*STATE_SETS, *SUBSET_SETS], species=species)
+    Z, _, used = evidence_z(adata, mask, sigs, n_controls=n_controls, n_bins=20, random_state=random_state,
+                            progress=progress, **dict(layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
+                                                      species=species))
+    untestable = [f"{n} ({len(used[n])} genes)" for n in sigs if Z[n].isna().all()]
+    if untestable:
+        warn(notes, f"classify: too few genes in the data to test {', '.join(untestable)}; these classes are never "
+                    "called (a gene-filtered matrix or a targeted panel).", stacklevel=5)
+    panel = list(dict.fromkeys(g for n in sigs for g in used[n]))
+    X, found, _ = extract_genes(_rows(adata, mask), panel, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
+                                normalize="auto", species=species)
+    out = {"info": {"evidence_alpha": float(evidence_alpha), "n_controls": int(n_controls),
+                    "support_z": float(support_z), "genes_used": {n: list(g) for n, g in used.items()},
+                    "panel_genes": list(found), "state_sets": list(STATE_SETS), "subset_sets": list(SUBSET_SETS),
+                    "polarization": f"tanh((z(Cheng2021_M2) - z(Cheng2021_M1)) / {POLARIZATION_SCALE:g}); "
+                                    "negative = M1-like"}}
+    for kind, names, classes, thr in (("state", STATE_SETS, STATE_CLASSES, thresholds[0]),
+                                      ("subset", SUBSET_SETS, SUBSET_CLASSES, thresholds[1])):
+        z = Z[list(names)].to_numpy(dtype=np.float64)
+        z_min = float(norm.isf(evidence_alpha / len(classes)))
+        calls = evidence_calls(z, z_min)
+        model, minfo = _train_from_seeds(X, calls, list(classes), kind=kind, genes=list(found), device=device,
+                                         random_state=random_state, species=species, progress=progress, **train)
+        proba = model.predict_proba_matrix(X, device=device) if model is not None else None
+        labels, source, conf = _final_labels(calls, z, proba, list(classes), model, thr, support_z)
+        out[kind] = {"labels": labels, "source": source, "confidence": conf, "proba": proba,
+                     "classes": list(model.classes) if model is not None else list(classes),
+                     "z": pd.DataFrame(z, index=Z.index, columns=list(classes))}
+        minfo.update({"z_min": z_min, "n_evidence_calls": {classes[c]: int((calls == c).sum())
+                                                           for c in range(len(classes))}})
+        out["info"][f"{kind}_model"] = minfo
+    zs = out["state"]["z"].to_numpy()
+    out["polarization"] = np.tanh((zs[:, 1] - zs[:, 0]) / POLARIZATION_SCALE)
+    out["info"]["status"] = "labelled by evidence" + (
+        " and a network trained on the evidence calls"
+        if any(out["info"][f"{k}_model"].get("status") == "trained" for k in ("state", "subset")) else
+        " only (no network trained: fewer than 2 classes with enough evidence calls)")
+    return out
+
+
+def _final_labels(calls, z, proba, classes, model, threshold, support_z):
+    """Evidence call first; else the network's class when confident and supported by the cell's own z."""
+    n = len(calls)
+    labels = np.full(n, UNASSIGNED, dtype=object)
+    source = np.full(n, "none", dtype=object)
+    conf = np.full(n, np.nan)
+    has = calls >= 0
+    labels[has] = np.asarray(classes, dtype=object)[calls[has]]
+    source[has] = "evidence"
+    if model is not None and proba is not None:
+        cols = [classes.index(c) for c in model.classes]
+        best = proba.argmax(axis=1)
+        p = proba[np.arange(n), best]
+        own_z = z[np.arange(n), np.asarray(cols)[best]]
+        extend = ~has & (p >= threshold) & (np.nan_to_num(own_z, nan=-np.inf) >= support_z)
+        labels[extend] = np.asarray(model.classes, dtype=object)[best[extend]]
+        source[extend] = "network"
+        label_col = {c: j for j, c in enumerate(model.classes)}
+        for i in np.flatnonzero(labels != UNASSIGNED):
+            j = label_col.get(labels[i])
+            conf[i] = proba[i, j] if j is not None else np.nan
+    return labels, source, conf
+
+
+def _classify_with_model(adata, mask, model, *, device, threshold, min_overlap, layer, use_raw, gene_symbols):
+    X, overlap = model.extract(_rows(adata, mask), layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
+                               min_overlap=min_overlap)
+    proba = model.predict_proba_matrix(X, device=device)
+    out = {"label": {"proba": proba, "classes": list(model.classes), "threshold": threshold},
+           "info": {"status": "classified with a user model", "model": repr(model), "overlap": overlap,
+                    "label_threshold": float(threshold), "model_metadata_json": _json(model.metadata)}}
+    if set(model.classes) == set(STATE_CLASSES):
+        p = proba[:, [model.classes.index(c) for c in STATE_CLASSES]]
+        out["state"] = {"proba": p, "classes": list(STATE_CLASSES), "threshold": threshold}
+        out["polarization"] = p[:, 1] - p[:, 0]
+    elif set(model.classes) <= set(SUBSET_CLASSES):
+        out["subset"] = {"proba": proba, "classes": list(model.classes), "threshold": threshold}
+    return out
+
+
+def _write(adata, K, mask, result, model) -> None:
+    """Write every obs/obsm key of the run; cells outside ``mask`` get 'not macrophage' / NaN."""
+    n, obs_names = adata.n_obs, adata.obs_names
+    kinds = ("state", "subset") if model is None else tuple(k for k in ("state", "subset", "label") if k in result)
+    if model is not None and "label" not in kinds:
+        kinds = ("label",)
+    for kind in kinds:
+        part = result.get(kind)
+        classes = part["classes"] if part else list(STATE_CLASSES if kind == "state" else SUBSET_CLASSES)
+        if kind == "label" and not part:
+            classes = list(model.classes)
+        if part and "labels" not in part:  # a user model: labels from its probabilities
+            p = part["proba"]
+            best = np.asarray(classes, dtype=object)[p.argmax(axis=1)] if p.shape[0] else np.zeros(0, dtype=object)
+            conf = p.max(axis=1) if p.shape[0] else np.zeros(0)
+            part = {**part, "labels": np.where(conf >= part["threshold"], best, UNASSIGNED), "confidence": conf}
+        cats = [*dict.fromkeys([*classes, *(SUBSET_CLASSES if kind == "subset" and model is None else ())]),
+                UNASSIGNED, NOT_MACROPHAGE]
+        lab = np.full(n, NOT_MACROPHAGE, dtype=object)
+        conf = np.full(n, np.nan)
+        if part:
+            lab[mask] = part["labels"]
+            conf[mask] = part["confidence"]
+        adata.obs[K[kind]] = pd.Categorical(lab, categories=cats)
+        adata.obs[K[f"{kind}_confidence"]] = conf
+        adata.obsm[K[f"{kind}_proba"]] = _proba_frame(part.get("proba") if part else None, classes, mask, obs_names)
+        if model is None:
+            src = np.full(n, "not macrophage", dtype=object)
+            z = pd.DataFrame(np.nan, index=pd.Index(obs_names),
+                             columns=list(STATE_CLASSES if kind == "state" else SUBSET_CLASSES))
+            if part:
+                src[mask] = part["source"]
+                z.loc[np.asarray(mask)] = part["z"].to_numpy()
+            adata.obs[K[f"{kind}_source"]] = pd.Categorical(src, categories=["evidence", "network", "none",
+                                                                            "not macrophage"])
+            adata.obsm[K[f"{kind}_z"]] = z
+    if model is None or "polarization" in result:
+        pol = np.full(n, np.nan)
+        if "polarization" in result:
+            pol[mask] = result["polarization"]
         adata.obs[K["polarization"]] = pol
-    if model is None or subset_p is not None:
-        lab, conf = _labels(subset_p, subset_classes, subset_threshold, mask, adata.n_obs)
-        adata.obs[K["subset"]] = lab
-        adata.obs[K["subset_confidence"]] = conf
-        adata.obsm[K["subset_proba"]] = _proba_frame(subset_p, subset_classes, mask, obs_names)
-    if model is not None:
-        lab, conf = _labels(label_p, label_classes, threshold, mask, adata.n_obs)
-        adata.obs[K["label"]] = lab
-        adata.obs[K["label_confidence"]] = conf
-        adata.obsm[K["label_proba"]] = _proba_frame(label_p, label_classes, mask, obs_names)
-    info["counts"] = {
-        k: {str(a): int(b) for a, b in adata.obs[K[k]].value_counts(sort=False).items()}
-        for k in ("state", "subset", "label") if K[k] in adata.obs.columns and K[k] in written_obs
-    }
-    uns = adata.uns.get(key_added)
-    if not isinstance(uns, dict):
-        uns = {}
-    uns["classify"] = info
-    adata.uns[key_added] = uns
-    return adata if copy else None
 
 
 def _json(obj) -> str:
@@ -343,78 +510,3 @@ def _json(obj) -> str:
 
 def _rows(adata, mask):
     return adata if bool(mask.all()) else adata[mask]
-
-
-def _classify_seeded(adata, mask, *, key, device, random_state, seed_quantile, subset_seed_quantile,
-                     min_seeds_per_class, max_seeds_per_class, hidden, epochs, lr, batch_size, calibration_fraction,
-                     layer, use_raw, gene_symbols, species, progress):
-    import tamclass as tc
-
-    from .._data import extract_genes
-    from ..classifier._scores import compute_scores
-    from ..classifier._seeds import state_seeds, subset_seeds
-
-    import time
-
-    t0 = time.perf_counter()
-    timings = {}
-    avail = set(tc.signatures.available().index)
-    need = [s for s in (*STATE_SETS, *SUBSET_SETS) if s not in avail]
-    if need:
-        raise InputError(f"the signature library lacks {need}; reinstall tamclass.")
-    scores, source = compute_scores(adata, [*STATE_SETS, *SUBSET_SETS], key=key, mask=mask, layer=layer,
-                                    use_raw=use_raw, gene_symbols=gene_symbols, species=species,
-                                    random_state=random_state, progress=progress)
-    timings["scores"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    sigs = tc.signatures.load([*STATE_SETS, *SUBSET_SETS], species=species)
-    panel = []
-    for s in sigs.values():
-        for g in s.up:
-            if g not in panel:
-                panel.append(g)
-    X, found, missing = extract_genes(_rows(adata, mask), panel, layer=layer, use_raw=use_raw,
-                                      gene_symbols=gene_symbols, normalize="auto", species=species)
-    if len(found) < 2:
-        raise InputError(f"only {len(found)} of the {len(panel)} polarization/subset panel genes are in the data; "
-                         "check gene symbols (gene_symbols=) and species.")
-    timings["extract_panel"] = time.perf_counter() - t0
-    S = scores.to_numpy(dtype=np.float64)
-    common = dict(hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size, max_seeds_per_class=max_seeds_per_class,
-                  min_seeds_per_class=min_seeds_per_class, calibration_fraction=calibration_fraction,
-                  random_state=random_state, device=device, species=species, progress=progress, genes=found)
-    extra = {"scores_from": source, "panel_genes": list(found), "panel_missing": list(missing),
-             "seed_quantile": float(seed_quantile), "subset_seed_quantile": float(subset_seed_quantile),
-             "min_seeds_per_class": int(min_seeds_per_class), "max_seeds_per_class": int(max_seeds_per_class),
-             "state_sets": list(STATE_SETS), "subset_sets": list(SUBSET_SETS)}
-    # state
-    t0 = time.perf_counter()
-    st = np.nan_to_num(S[:, :2], nan=0.0)
-    y_state = state_seeds(st[:, 0], st[:, 1], quantile=seed_quantile)
-    m_state, inf_state = _train_from_seeds(X, y_state, list(STATE_CLASSES), kind="state", **common)
-    state_p = None
-    if m_state is not None:
-        state_p = m_state.predict_proba_matrix(X, device=device)
-    else:
-        warnings.warn(f"M1/M2 state not classified: {inf_state['status']}. States are written as 'unassigned'.",
-                      TamclassWarning, stacklevel=3)
-    timings["state_model"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    # subsets
-    ok = np.isfinite(S[:, 2:]).any(axis=0)
-    sub_cols = [j for j in range(len(SUBSET_SETS)) if ok[j]]
-    y_sub_local, _ = subset_seeds(np.nan_to_num(S[:, 2:][:, sub_cols], nan=0.0), quantile=subset_seed_quantile)
-    y_sub = np.where(y_sub_local >= 0, np.asarray(sub_cols)[np.maximum(y_sub_local, 0)], -1)
-    m_sub, inf_sub = _train_from_seeds(X, y_sub, list(SUBSET_CLASSES), kind="subset", **common)
-    subset_p, subset_classes = None, list(SUBSET_CLASSES)
-    if m_sub is not None:
-        subset_p = m_sub.predict_proba_matrix(X, device=device)
-        subset_classes = list(m_sub.classes)
-    else:
-        warnings.warn(f"TAM subsets not classified: {inf_sub['status']}. Subsets are written as 'unassigned'.",
-                      TamclassWarning, stacklevel=3)
-    timings["subset_model"] = time.perf_counter() - t0
-    extra["timings_s"] = {k: float(v) for k, v in timings.items()}
-    extra["state_model"] = inf_state
-    extra["subset_model"] = inf_sub
-    return state_p, subset_p, list(STATE_CLASSES), subset_classes, extra

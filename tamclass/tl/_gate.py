@@ -25,7 +25,7 @@ MAX_SMOOTH_REFERENCE = 10_000
 #: genes a panel needs in the data to be scored: two for positive evidence (one gene is one dropout or
 #: one ambient transcript away from a wrong call), one for a lineage to exclude (one T-cell gene is
 #: enough to doubt that a cell is a macrophage)
-MIN_GENES = {"myeloid": 2, "negative": 1}
+MIN_GENES = {"myeloid": 2, "negative": 1, "contaminant": 1}
 RULE = (
     "panels of the gating model (tamclass/gating/data/human_tme.tsv) scored with UCell over the genes present "
     "(pyucell missing_genes='skip'), kNN-smoothed (k=smooth_k, decay smooth_decay, PCA of the panel genes); "
@@ -88,8 +88,9 @@ def gate(
        are gated on what they have): myeloid lineages -- a common monocyte/macrophage/DC panel, macrophage,
        monocyte, cDC1, cDC2, mregDC, pDC -- and lineages to exclude -- T, NK, B, plasma, epithelial,
        fibroblast, endothelial (with post-capillary venules), perivascular (pericytes, smooth muscle),
-       neutrophil, mast/basophil, erythrocyte, platelet. A myeloid panel needs 2 genes in the data, a
-       negative one 1; a panel below that is *undecidable* and a :class:`~tamclass._errors.TamclassWarning`
+       neutrophil, mast/basophil -- and contaminants (red cells, platelets: they name cells without myeloid
+       evidence, but do not veto a myeloid call, since their transcripts stick to monocytes). A myeloid panel
+       needs 2 genes in the data, a negative one 1; a panel below that is *undecidable* and a :class:`~tamclass._errors.TamclassWarning`
        names the lineages that cannot be identified or excluded.
     2. **Smoothing.** Scores are averaged over each cell's ``smooth_k`` nearest neighbours (UCell
        SmoothKNN weights, decay 0.1) in a PCA of the panel genes, so panels with few genes are not at the
@@ -283,16 +284,13 @@ def _score_panels(adata, panels, present, *, layer, use_raw, gene_symbols, speci
 
 
 def _undecidable(panels, present, notes) -> dict[str, str]:
-    """Lineages whose panel has too few genes in the data, with present/total; warned once."""
-    out = {p.lineage: f"{len(present[p.lineage])}/{len(p.genes)}" for p in panels
-           if len(present[p.lineage]) < MIN_GENES[p.role]}
-    cannot_identify = [f"{n} ({out[n]})" for n in out if any(p.lineage == n and p.role == "myeloid" for p in panels)]
-    cannot_exclude = [f"{n} ({out[n]})" for n in out if any(p.lineage == n and p.role == "negative" for p in panels)]
-    parts = []
-    if cannot_identify:
-        parts.append(f"cannot be identified: {', '.join(cannot_identify)}")
-    if cannot_exclude:
-        parts.append(f"cannot be excluded: {', '.join(cannot_exclude)}")
+    """Myeloid and negative lineages whose panel has too few genes in the data (present/total); warned once.
+    Contaminant panels are not listed: a missing one changes no myeloid call."""
+    short = [p for p in panels if p.role != "contaminant" and len(present[p.lineage]) < MIN_GENES[p.role]]
+    out = {p.lineage: f"{len(present[p.lineage])}/{len(p.genes)}" for p in short}
+    parts = [f"{what}: {', '.join(f'{p.lineage} ({out[p.lineage]})' for p in short if p.role == role)}"
+             for role, what in (("myeloid", "cannot be identified"), ("negative", "cannot be excluded"))
+             if any(p.role == role for p in short)]
     if parts:
         warn(notes, "gate: too few panel genes in the data (genes present/total) -- lineages that "
                     f"{'; lineages that '.join(parts)}. Such cells are called from the other panels (e.g. a mast "

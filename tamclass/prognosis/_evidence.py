@@ -365,7 +365,8 @@ def link(summary=None, *, outcome: str | None = None, cancer_type: str | None = 
         out = out.sort_values(["_c", "_f"], kind="stable").drop(columns=["_c", "_f"]).reset_index(drop=True)
     no_ev = [] if features is None else [c for c in features if _is_feature(c) and c not in set(out["feature"])]
     if no_ev and not ev.empty:
-        messages.append("no evidence row matches these measured features: " + ", ".join(no_ev))
+        messages.append(f"no evidence row matches these measured features ({len(no_ev)}): " + ", ".join(no_ev[:8])
+                        + (", ... (all in attrs['no_evidence'])" if len(no_ev) > 8 else ""))
     out.attrs.update(note=RESEARCH_NOTE, messages=messages, not_measured=not_measured, no_evidence=no_ev)
     logger.debug("prognosis.link: %d rows; %s", len(out), " | ".join(messages))
     return out

@@ -525,7 +525,12 @@ def _sec_params(adata, key: str) -> str:
     for step in ("score", "gate", "classify", "summarize", "cli"):
         d = uns.get(step)
         if isinstance(d, dict):
-            for k, v in _flatten({kk: vv for kk, vv in d.items() if kk != "signatures"}):
+            d = {kk: vv for kk, vv in d.items() if kk != "signatures"}
+            if step == "classify" and str(d.get("status", "")).startswith("classified with a network"):
+                # classify's one-line summary says "trained" even when a sub-model was not: print what happened
+                d["status"] = "; ".join(f"{w}: {_state_status(d, w, f'{key}_{w}' in adata.obs.columns)}"
+                                        for w in ("state", "subset"))
+            for k, v in _flatten(d):
                 rows.append((step, k, v))
     df = pd.DataFrame(rows, columns=["step", "parameter", "value"])
     return _table(df, index=False)

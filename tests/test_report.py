@@ -1,6 +1,7 @@
 """The self-contained HTML report (tamclass.report)."""
 from __future__ import annotations
 
+import re
 import warnings
 from html.parser import HTMLParser
 
@@ -197,7 +198,10 @@ def test_report_unclassified_states_are_not_measured(pipeline_adata):
         assert samples[s][head.index("state_fraction_M2-like")] == "not measured"
     states = {r[0]: r[1:] for r in doc.rows["states"] if r}
     assert states["state"][0].startswith("not classified: not trained")
-    assert "classified with a network trained" not in states["state"][0]
+    # nowhere (states table, provenance) does the report claim the state network was trained
+    assert not re.search(r"state(</td><td>|: )classified with a network trained", text)
+    params = [r for r in doc.rows["parameters"] if r and r[:2] == ["classify", "status"]]
+    assert params and params[0][2].startswith("state: not classified: not trained")
 
 
 def test_report_confidence_sits_next_to_the_models_accuracy(pipeline_adata):

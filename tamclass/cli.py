@@ -284,7 +284,8 @@ def cmd_score(args) -> int:
             from .report import write_report
 
             written.append(write_report(adata, report, key_added=args.key_added, groupby=args.groupby,
-                                        sample_key=args.sample_key, input_name=src.name, inputs=[src, out]))
+                                        sample_key=args.sample_key, input_name=src.name, inputs=[src, out],
+                                        cancer_type=args.cancer_type))
         for line in _summary_lines(adata, args.key_added, table, args.sample_key):
             _echo(args, line)
         _echo(args, "wrote: " + ", ".join(str(p) for p in written))
@@ -606,6 +607,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", metavar="DIR", default=None,
                    help="also write TSV tables to DIR: cells.tsv, samples.tsv (with --sample-key), signatures.tsv")
     p.add_argument("--report", metavar="OUT.html", default=None, help="also write a self-contained HTML report")
+    p.add_argument("--cancer-type", metavar="TYPE", default=None,
+                   help="link only the literature evidence of this cancer type in the report (e.g. breast, "
+                        "'hepatocellular carcinoma', liver, ovarian, kidney); the report says when none exists. "
+                        "Default: every cancer type, grouped and labelled")
     p.add_argument("--backed", action="store_true",
                    help="open the input backed (X stays on disk; for files larger than memory). The output is a "
                         "copy of the input file with the results added, so it needs as much free disk as the input")

@@ -23,9 +23,12 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from ._errors import TamclassWarning
 from ._settings import logger
 
 RESEARCH_BANNER = (
@@ -61,28 +64,38 @@ def _fig_to_img(fig, alt: str) -> str:
     return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _table(df: pd.DataFrame, *, index: bool = True, max_rows: int = 200, float_fmt: str = "{:.3g}",
-           links: dict[str, str] | None = None) -> str:
-    """DataFrame -> escaped HTML table (numbers right-aligned; optional columns rendered as links)."""
+def _table(df: pd.DataFrame, *, index: bool = True, max_rows: int | None = None, float_fmt: str = "{:.3g}",
+           links: dict[str, str] | None = None, nan_text: str = "", left_out_why: str = "") -> str:
+    """DataFrame -> escaped HTML table (numbers right-aligned; optional columns rendered as links).
+
+    Every row is shown unless ``max_rows`` is given; then the note says how many rows were left out and
+    ``left_out_why`` says why and where to find them (a table is never cut silently). NaN cells read
+    ``nan_text`` (e.g. "not measured").
+    """
     links = links or {}
-    shown = df.head(max_rows)
+    shown = df if max_rows is None else df.head(max_rows)
     head = ([f"<th>{_esc(shown.index.name or '')}</th>"] if index else []) + [f"<th>{_esc(c)}</th>" for c in shown.columns]
     rows = []
     for idx, row in shown.iterrows():
         cells = [f"<td>{_esc(idx)}</td>"] if index else []
         for col, val in row.items():
             if isinstance(val, (float, np.floating)):
-                txt = "" if not np.isfinite(val) else float_fmt.format(val)
+                txt = nan_text if not np.isfinite(val) else float_fmt.format(val)
                 cells.append(f'<td class="num">{_esc(txt)}</td>')
             elif isinstance(val, (int, np.integer)) and not isinstance(val, bool):
                 cells.append(f'<td class="num">{int(val):,}</td>')
             elif col in links and isinstance(val, str) and val:
                 href = links[col].format(val)
                 cells.append(f'<td><a href="{_esc(href)}">{_esc(val)}</a></td>')
+            elif val is None or val is pd.NA:
+                cells.append(f"<td>{_esc(nan_text)}</td>")
             else:
-                cells.append(f"<td>{_esc('' if val is None else val)}</td>")
+                cells.append(f"<td>{_esc(val)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    more = f'<p class="note">showing {max_rows} of {len(df):,} rows</p>' if len(df) > max_rows else ""
+    more = ""
+    if len(shown) < len(df):
+        more = (f'<p class="note">{len(df) - len(shown):,} of {len(df):,} rows are not shown here'
+                + (f": {_esc(left_out_why)}" if left_out_why else "") + ".</p>")
     return f'<div class="scroll"><table><thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{more}'
 
 
@@ -196,24 +209,72 @@ def _sec_gate(adata, key: str) -> str:
     return "\n".join(parts)
 
 
+#: scoring methods whose scores lie in [0, 1] by construction (UCell ranks, AUCell areas)
+_BOUNDED_METHODS = ("rank", "aucell")
+
+
+def _score_scale(values: np.ndarray, method: str) -> tuple[float, float, str]:
+    """One colour scale for every signature column, and the sentence that states it."""
+    finite = values[np.isfinite(values)]
+    if method in _BOUNDED_METHODS:
+        # widened only if a signed set (with down genes) goes below 0, so no value is clipped
+        lo = min(0.0, float(finite.min())) if finite.size else 0.0
+        hi = max(1.0, float(finite.max())) if finite.size else 1.0
+        return lo, hi, (f"Colour: one scale, {lo:.3g} to {hi:.3g}, for every signature ({method} scores of up-gene "
+                        "sets lie in [0, 1]), so colours compare across columns; each cell prints its value.")
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    return lo, hi, (f"Colour: one shared scale from {lo:.3g} to {hi:.3g} (the smallest and largest mean in the table) "
+                    f"for every signature ({method or 'unknown'} scores are not bounded); each cell prints its value.")
+
+
+def _heatmap(means: pd.DataFrame, lo: float, hi: float, label: str, alt: str) -> str:
+    import matplotlib.pyplot as plt
+
+    values = means.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(0.5 * values.shape[1] + 2.8, 0.42 * values.shape[0] + 2.0))
+    im = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="viridis", vmin=lo, vmax=hi)
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in means.columns], rotation=90, fontsize=7)
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in means.index], fontsize=8)
+    mid = lo + (hi - lo) / 2
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            # a constant or tiny column still shows its number (no per-column rescaling, no blank cells)
+            ax.text(j, i, "n/a" if not np.isfinite(v) else f"{v:.2g}", ha="center", va="center", fontsize=5.5,
+                    color="black" if np.isfinite(v) and v > mid else "white")
+    fig.colorbar(im, ax=ax, label=label, shrink=0.8)
+    return _fig_to_img(fig, alt)
+
+
 def _sec_scores(adata, key: str, groupby: str | None) -> str:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from .pl._scores import scores as plot_scores
-
-    parts = []
-    targets = [g for g in (f"{key}_celltype", groupby) if g and g in adata.obs.columns]
-    if f"{key}_scores" not in adata.obsm:
+    scores = adata.obsm.get(f"{key}_scores") if f"{key}_scores" in adata.obsm else None
+    if scores is None:
         return _missing("no signature scores found (run tamclass.tl.score)")
+    targets = [g for g in (f"{key}_celltype", groupby) if g and g in adata.obs.columns]
     if not targets:
         return _missing("no grouping available (run tamclass.tl.gate or pass groupby=)")
+    if not isinstance(scores, pd.DataFrame):
+        scores = pd.DataFrame(np.asarray(scores), index=adata.obs_names)
+    uns = adata.uns.get(key, {}) if isinstance(adata.uns.get(key), dict) else {}
+    score = uns.get("score", {}) if isinstance(uns.get("score"), dict) else {}
+    method = str(score.get("method", "") or "")
+    sc = scores.apply(pd.to_numeric, errors="coerce")
+    parts = []
     for g in dict.fromkeys(targets):
-        ax = plot_scores(adata, groupby=g, key_added=key, standard_scale="var", show=False, annotate=False)
-        means = ax.tamclass_means
+        groups = adata.obs[g].astype("category")
+        means = sc.groupby(groups.to_numpy(), observed=True).mean()
+        means = means.reindex([c for c in groups.cat.categories if c in means.index])
+        lo, hi, scale = _score_scale(means.to_numpy(dtype=float), method)
         parts.append(f"<h3>Mean score per {_esc(g)}</h3>")
-        parts.append(_fig_to_img(ax.figure, f"mean signature score per {g}"))
-        parts.append("<details><summary>values</summary>" + _table(means.T) + "</details>")
+        parts.append(_heatmap(means, lo, hi, f"mean {method or ''} score".replace("  ", " "),
+                              f"mean signature score per {g}"))
+        parts.append(f'<p class="note">{_esc(scale)}</p>')
+        parts.append("<details><summary>values</summary>" + _table(means.T, nan_text="no genes") + "</details>")
     return "\n".join(parts)
 
 
@@ -254,10 +315,78 @@ def _sec_embedding(adata, key: str) -> str:
     return _fig_to_img(fig, f"{basis} coloured by tamclass results")
 
 
+def _model_info(cl: dict, which: str) -> dict:
+    """The quality numbers classify recorded for the state / subset model (or a user model's metadata)."""
+    info = cl.get(f"{which}_model") if isinstance(cl.get(f"{which}_model"), dict) else None
+    if info is not None:
+        return info
+    meta = cl.get("model_metadata_json")
+    if isinstance(meta, str) and meta:
+        import json
+
+        try:
+            training = json.loads(meta).get("training", {})
+        except (ValueError, AttributeError):
+            training = {}
+        if isinstance(training, dict):
+            return {"status": "user model", **training}
+    return {}
+
+
+def _num(info: dict, k: str) -> float:
+    try:
+        v = float(info.get(k))
+    except (TypeError, ValueError):
+        return float("nan")
+    return v
+
+
+def _quality_row(what: str, info: dict, conf: pd.Series | None) -> dict:
+    """Confidence next to the model's own held-out accuracy and calibration error (or 'not available')."""
+    na = "not available"
+    acc, n_eval = _num(info, "held_out_accuracy"), _num(info, "n_evaluation")
+    e0, e1 = _num(info, "ece_uncalibrated"), _num(info, "ece_calibrated")
+    c = conf.dropna() if conf is not None else pd.Series(dtype=float)
+    row = {
+        "model": what,
+        "status": str(info.get("status", na)) if info else na,
+        "median confidence (cells)": f"{c.median():.2f} (n = {len(c):,})" if len(c) else na,
+        "held-out accuracy": (f"{acc:.2f} on {int(n_eval):,} held-out seed cells" if np.isfinite(acc) and np.isfinite(n_eval)
+                              else f"{acc:.2f}" if np.isfinite(acc) else na),
+        "ECE before / after temperature scaling": (f"{e0:.3f} / {e1:.3f}" if np.isfinite(e0) and np.isfinite(e1) else na),
+    }
+    notes = []
+    if np.isfinite(n_eval) and n_eval < 30:
+        notes.append(f"accuracy from only {int(n_eval)} cells: a rough estimate")
+    if np.isfinite(e0) and np.isfinite(e1) and e1 > e0:
+        notes.append("calibration made the error larger, so confidences are not calibrated probabilities")
+    row["caveats"] = "; ".join(notes)
+    return row
+
+
+def _state_status(cl: dict, which: str, col_present: bool) -> str:
+    """What really happened to this label, from the sub-model's own status (not classify's summary line)."""
+    info = _model_info(cl, which)
+    status = str(info.get("status", "")) if info else ""
+    if not col_present:
+        return "not classified (no column)"
+    if status == "trained":
+        return "classified with a network trained on signature seeds"
+    if status == "user model":
+        return "classified with a user model"
+    if status:
+        return f"not classified: {status}"
+    return str(cl.get("status", "not available"))
+
+
 def _sec_states(adata, key: str) -> str:
     parts = []
-    for col, what in ((f"{key}_state", "M1-like / M2-like state"), (f"{key}_subset", "TAM subset"),
-                      (f"{key}_label", "model label")):
+    uns = adata.uns.get(key, {})
+    cl = uns.get("classify", {}) if isinstance(uns, dict) else {}
+    cl = cl if isinstance(cl, dict) else {}
+    quality = []
+    for col, what, which in ((f"{key}_state", "M1-like / M2-like state", "state"), (f"{key}_subset", "TAM subset", "subset"),
+                             (f"{key}_label", "model label", "label")):
         if col not in adata.obs.columns:
             continue
         s = adata.obs[col]
@@ -265,30 +394,42 @@ def _sec_states(adata, key: str) -> str:
             s = s[s.astype(str) != "not macrophage"]
         parts.append(f"<h3>{_esc(what)} (macrophages)</h3>" if col != f"{key}_label" else f"<h3>{_esc(what)}</h3>")
         parts.append(_table(_counts_table(s, what)))
-        conf = f"{col}_confidence"
-        if conf in adata.obs.columns:
-            c = pd.to_numeric(adata.obs.loc[s.index, conf], errors="coerce")
-            if c.notna().any():
-                parts.append(f'<p class="note">median confidence {c.median():.2f} (n = {int(c.notna().sum()):,})</p>')
+        labels = s.astype(str)
+        if len(labels) and (labels == "unassigned").all():
+            parts.append(_missing(f"no macrophage got a {what.lower()}: everything is 'unassigned' "
+                                  f"({_state_status(cl, which, True)}); per-sample {what.lower()} fractions are "
+                                  "not measured and nothing about them is linked to the literature"))
+        conf_col = f"{col}_confidence"
+        conf = pd.to_numeric(adata.obs.loc[s.index, conf_col], errors="coerce") if conf_col in adata.obs.columns else None
+        if cl and (conf is not None and conf.notna().any() or _model_info(cl, which)):
+            quality.append(_quality_row(what, _model_info(cl, which), conf))
+    if quality:
+        parts.append("<h3>Confidence and the model's own accuracy</h3>"
+                     '<p class="note">Confidence is the calibrated probability of the assigned label. Held-out accuracy '
+                     "is the agreement with signature-seed labels on seed cells kept out of training (not ground "
+                     "truth); ECE = expected calibration error on those cells.</p>"
+                     + _table(pd.DataFrame(quality).set_index("model")))
     pcol = f"{key}_polarization"
     if pcol in adata.obs.columns and pd.to_numeric(adata.obs[pcol], errors="coerce").notna().any():
         from .pl._scores import polarization
 
         ax = polarization(adata, key_added=key, show=False)
         parts.append(_fig_to_img(ax.figure, "polarization index histogram"))
-    uns = adata.uns.get(key, {})
-    cl = uns.get("classify", {}) if isinstance(uns, dict) else {}
-    if isinstance(cl, dict) and cl:
-        keep = {k: cl[k] for k in ("status", "polarization", "state_threshold", "subset_threshold", "device") if k in cl}
-        for k in ("state_model", "subset_model"):
-            if isinstance(cl.get(k), dict) and "status" in cl[k]:
-                keep[f"{k}.status"] = cl[k]["status"]
-            elif isinstance(cl.get(k), str):
-                keep[k] = cl[k]
-        if keep:
-            df = pd.DataFrame(list(_flatten(keep)), columns=["item", "value"]).set_index("item")
-            parts.append("<h3>How states were assigned</h3>" + _table(df))
+    if cl:
+        keep = {}
+        for col, which in ((f"{key}_state", "state"), (f"{key}_subset", "subset")):
+            keep[f"{which}"] = _state_status(cl, which, col in adata.obs.columns)
+        if str(cl.get("status", "")).startswith(("no macrophages", "classified with a user")):
+            keep["classify"] = cl["status"]
+        keep.update({k: cl[k] for k in ("polarization", "state_threshold", "subset_threshold", "device") if k in cl})
+        df = pd.DataFrame(list(_flatten(keep)), columns=["item", "value"]).set_index("item")
+        parts.append("<h3>How states were assigned</h3>" + _table(df))
     return "\n".join(parts) if parts else _missing("no classification results (run tamclass.tl.classify)")
+
+
+def _sample_note(uns: dict) -> str:
+    summ = uns.get("summarize", {}) if isinstance(uns, dict) else {}
+    return str(summ.get("sample_note", "")) if isinstance(summ, dict) else ""
 
 
 def _sec_samples(adata, key: str, sample_key: str | None) -> str:
@@ -297,45 +438,83 @@ def _sec_samples(adata, key: str, sample_key: str | None) -> str:
     if not isinstance(table, pd.DataFrame):
         return _missing("no per-sample summary (pass a sample column: tamclass score --sample-key COL)")
     parts = []
-    main_cols = [c for c in table.columns if c in ("n_cells", "n_macrophages", "macrophage_fraction", "m2_m1_ratio",
-                                                    "polarization_mean") or c.startswith(("state_fraction_", "subset_fraction_"))]
-    parts.append(_table(table[main_cols] if main_cols else table))
-    note = ""
+    note = _sample_note(uns)
+    if note:
+        parts.append(f'<p class="banner">These "samples" are illustrative, not biological samples: {_esc(note)} '
+                     "Do not interpret differences between them.</p>")
+    main_cols = [c for c in table.columns if c in ("n_cells", "n_macrophages", "macrophage_fraction", "n_state_classified",
+                                                    "m2_m1_ratio", "polarization_mean")
+                 or c.startswith(("state_fraction_", "subset_fraction_"))]
+    parts.append(_table(table[main_cols] if main_cols else table, nan_text="not measured"))
     summ = uns.get("summarize", {})
-    if isinstance(summ, dict) and summ.get("note"):
-        note = f'<p class="note">{_esc(summ["note"])}</p>'
-    parts.append(note)
+    if isinstance(summ, dict):
+        if summ.get("not_measured"):
+            parts.append(f'<p class="note">Not measured (shown as "not measured", never 0): {_esc(summ["not_measured"])}.'
+                         "</p>")
+        if summ.get("note"):
+            parts.append(f'<p class="note">{_esc(summ["note"])}</p>')
     if sample_key and sample_key in adata.obs.columns:
-        import tamclass as tc
+        from .pl._composition import composition
 
         for kind in ("celltype", "state", "subset"):
             if f"{key}_{kind}" not in adata.obs.columns:
                 continue
             try:
-                ax = tc.pl.composition(adata, sample_key, kind=kind, show=False, key_added=key)
+                ax = composition(adata, sample_key, kind=kind, show=False, key_added=key)
                 fig = ax[0].figure if isinstance(ax, (list, tuple, np.ndarray)) else ax.figure
                 parts.append(_fig_to_img(fig, f"per-sample {kind} composition"))
             except Exception as exc:  # noqa: BLE001 - the composition plots are optional
                 logger.debug("composition plot (%s) skipped in report: %s", kind, exc)
     score_cols = [c for c in table.columns if c.startswith("score_") and not c.startswith("score_macrophage_")]
     if score_cols:
-        parts.append("<details><summary>mean scores per sample</summary>" + _table(table[score_cols].T) + "</details>")
+        parts.append("<details><summary>mean scores per sample</summary>"
+                     + _table(table[score_cols].T, nan_text="not measured") + "</details>")
     return "\n".join(parts)
 
 
-def _sec_evidence(adata, key: str) -> str:
-    from .prognosis import link
+def _reviews_note() -> str:
+    from .prognosis._evidence import reviews
+
+    items = [f'{_esc(r.citation)}, doi <a href="https://doi.org/{_esc(r.doi)}">{_esc(r.doi)}</a>, PMID {_esc(r.pmid)} '
+             f"({_esc(r.role)})" for r in reviews().itertuples()]
+    return ('<p class="note">Background reviews (tamclass takes no pooled number from them):</p><ul class="note">'
+            + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+
+
+def _sec_evidence(adata, key: str, cancer_type: str | None = None) -> str:
+    from .prognosis._evidence import link
 
     uns = adata.uns.get(key, {})
     table = uns.get("samples") if isinstance(uns, dict) else None
-    features = table if isinstance(table, pd.DataFrame) else ["macrophage_fraction", "state_fraction_M2-like"]
-    ev = link(features)
-    ev = ev[[c for c in ("feature", "sentence", "doi") if c in ev.columns]].drop_duplicates()
+    if not isinstance(table, pd.DataFrame):
+        # nothing was summarised per sample, so no measured feature exists to link
+        return _missing("no per-sample summary, so no measured feature is linked to the literature "
+                        "(run tamclass.tl.summarize / pass --sample-key)") + _reviews_note()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TamclassWarning)  # its message is printed below instead
+        ev = link(table, cancer_type=cancer_type)
+    parts = [f'<p class="note">{_esc(m)}</p>' for m in ev.attrs.get("messages", [])
+             if not m.startswith("no evidence row matches")]  # listed in full below
+    if cancer_type is not None and len(ev):
+        parts.insert(0, f'<p class="note">Evidence restricted to cancer type {_esc(repr(cancer_type))}.</p>')
+    if _sample_note(uns):
+        parts.append('<p class="note">The samples of this file are illustrative (see the per-sample summary); the '
+                     "evidence below describes published cohorts only.</p>")
     if not len(ev):
-        return _missing("no published evidence linked to these features")
-    head = ('<p class="note">Published pooled associations (meta-analyses) for the features reported above. '
-            "They describe populations in other cohorts, not the samples in this file.</p>")
-    return head + _table(ev.reset_index(drop=True), index=False, max_rows=40, links={"doi": "https://doi.org/{}"})
+        return "\n".join(parts) + _missing("no published evidence linked to the measured features") + _reviews_note()
+    parts.insert(0, '<p class="note">Published pooled associations (meta-analyses) for the measured features reported '
+                    "above, each sentence built only from one row of tamclass's evidence table. They describe "
+                    "populations in other cohorts, not the samples in this file. Every row is shown.</p>")
+    no_ev = ev.attrs.get("no_evidence", [])
+    if no_ev:
+        parts.append(f"<details><summary>{len(no_ev)} measured feature(s) match no evidence row</summary>"
+                     f'<p class="note">{_esc(", ".join(no_ev))}</p></details>')
+    for ctype, grp in ev.groupby("cancer_type", sort=False):
+        cols = [c for c in ("feature", "sentence", "doi", "pmid") if c in grp.columns]
+        parts.append(f"<h3>Cancer type: {_esc(ctype)}</h3>")
+        parts.append(_table(grp[cols].drop_duplicates().reset_index(drop=True), index=False,
+                            links={"doi": "https://doi.org/{}"}))
+    return "\n".join(parts) + _reviews_note()
 
 
 def _sec_params(adata, key: str) -> str:
@@ -346,10 +525,15 @@ def _sec_params(adata, key: str) -> str:
     for step in ("score", "gate", "classify", "summarize", "cli"):
         d = uns.get(step)
         if isinstance(d, dict):
-            for k, v in _flatten({kk: vv for kk, vv in d.items() if kk != "signatures"}):
+            d = {kk: vv for kk, vv in d.items() if kk != "signatures"}
+            if step == "classify" and str(d.get("status", "")).startswith("classified with a network"):
+                # classify's one-line summary says "trained" even when a sub-model was not: print what happened
+                d["status"] = "; ".join(f"{w}: {_state_status(d, w, f'{key}_{w}' in adata.obs.columns)}"
+                                        for w in ("state", "subset"))
+            for k, v in _flatten(d):
                 rows.append((step, k, v))
     df = pd.DataFrame(rows, columns=["step", "parameter", "value"])
-    return _table(df, index=False, max_rows=400)
+    return _table(df, index=False)
 
 
 # ----------------------------------------------------------------------------------------- public
@@ -361,6 +545,7 @@ def build_report(
     sample_key: str | None = None,
     title: str | None = None,
     input_name: str | None = None,
+    cancer_type: str | None = None,
 ) -> str:
     """Build the HTML report as a string (see :func:`write_report`)."""
     import matplotlib
@@ -377,7 +562,7 @@ def build_report(
         ("Embedding", "embedding", lambda: _sec_embedding(adata, key)),
         ("Macrophage states and subsets", "states", lambda: _sec_states(adata, key)),
         ("Per-sample summary", "samples", lambda: _sec_samples(adata, key, sample_key)),
-        ("Literature evidence", "evidence", lambda: _sec_evidence(adata, key)),
+        ("Literature evidence", "evidence", lambda: _sec_evidence(adata, key, cancer_type)),
         ("Parameters and provenance", "parameters", lambda: _sec_params(adata, key)),
     ]
     body = []
@@ -408,6 +593,7 @@ def write_report(
     title: str | None = None,
     input_name: str | None = None,
     inputs: Iterable = (),
+    cancer_type: str | None = None,
 ) -> Path:
     """Write a self-contained HTML report of the tamclass results in ``adata`` (atomically).
 
@@ -433,6 +619,10 @@ def write_report(
         Shown in the header.
     inputs
         Paths the report must not overwrite.
+    cancer_type
+        Link only the evidence of this cancer type (see :func:`tamclass.prognosis.link`); the report says
+        when none exists for it. Default: evidence of every cancer type, grouped and labelled by cancer
+        type, with a note asking for the cancer type.
 
     Returns
     -------
@@ -446,5 +636,5 @@ def write_report(
 
     target = check_output_path(path, inputs=inputs, what="report file")
     text = build_report(adata, key_added=key_added, groupby=groupby, sample_key=sample_key, title=title,
-                        input_name=input_name)
+                        input_name=input_name, cancer_type=cancer_type)
     return write_text_atomic(text, target, inputs=inputs)

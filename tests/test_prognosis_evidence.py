@@ -57,7 +57,9 @@ def test_link_sentences():
     t = link(summary, outcome="OS", cancer_type="breast")
     assert set(t["feature"]) == {"macrophage_fraction", "score_IHC_CD163"}
     s = t.loc[t.evidence_id == "allison2023_cd163_os", "sentence"].iloc[0]
-    assert s == ("In Allison 2023 (32 studies, 8,446 patients), high CD163+ TAM density was associated with "
+    # a subgroup estimate: the counts are the whole meta-analysis's, and the subgroup size is not reported
+    assert s == ("In Allison 2023 (meta-analysis of 32 studies, 8,446 patients in all; the size of the CD163+ marker "
+                 "subgroup is not reported), in breast cancer, a high density of CD163+ TAMs was associated with "
                  "worse OS (pooled HR 2.24, 95% CI 1.71\u20132.92).")
     assert (t["note"] == "research use only; not a per-patient risk prediction").all()
     # numbers in each sentence are the row's numbers

@@ -1,6 +1,7 @@
 """The self-contained HTML report (tamclass.report)."""
 from __future__ import annotations
 
+import re
 import warnings
 from html.parser import HTMLParser
 
@@ -8,6 +9,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import tamclass as tc  # noqa: E402
@@ -137,3 +140,100 @@ def test_report_refuses_input_path(pipeline_adata, tmp_path):
     with pytest.raises(TamclassIOError, match="is the input"):
         write_report(pipeline_adata, src, inputs=[src])
     assert src.read_bytes() == b"data"
+
+
+def _section_text(html_text: str, anchor: str) -> str:
+    start = html_text.index(f'<section id="{anchor}">')
+    return html_text[start:html_text.index("</section>", start)]
+
+
+def _evidence_rows(doc) -> list[list[str]]:
+    return [r for r in doc.rows.get("evidence", []) if r and r[0] != "feature"]
+
+
+def test_report_evidence_follows_cancer_type(pipeline_adata):
+    from tamclass.prognosis._evidence import sentence
+
+    ev = tc.prognosis.evidence(_keep_text=True)
+    every_sentence = {sentence(r) for _, r in ev.iterrows()}
+    # a cancer type without evidence: said explicitly, nothing linked
+    text = build_report(pipeline_adata, sample_key="sample", cancer_type="glioma")
+    sec = _section_text(text, "evidence")
+    assert "no row for cancer type &#x27;glioma&#x27;" in sec and not _evidence_rows(_parse(text))
+    # breast only: every printed sentence is one row's sentence, of breast rows only
+    text = build_report(pipeline_adata, sample_key="sample", cancer_type="breast")
+    rows = _evidence_rows(_parse(text))
+    assert rows and all(r[1] in every_sentence for r in rows)
+    breast = {sentence(r) for _, r in ev.loc[ev["cancer_type"] == "breast"].iterrows()}
+    assert {r[1] for r in rows} <= breast
+    # default: every cancer type, grouped under a heading each, and the note asking for the cancer type
+    text = build_report(pipeline_adata, sample_key="sample")
+    sec = _section_text(text, "evidence")
+    assert "No cancer type was given" in sec
+    assert sec.count("<h3>Cancer type: ") == len({ev.loc[i, "cancer_type"] for i in ev.index
+                                                   if any(r[1] == sentence(ev.loc[i]) for r in _evidence_rows(_parse(text)))})
+    assert "showing" not in text  # no table is cut silently
+    assert "39406907" in sec and "40092996" in sec  # the seed reviews, cited in full
+
+
+def test_report_unclassified_states_are_not_measured(pipeline_adata):
+    adata = pipeline_adata.copy()
+    st = adata.obs["tamclass_state"].astype(str)
+    adata.obs["tamclass_state"] = pd.Categorical(st.where(st == "not macrophage", "unassigned"),
+                                                 categories=["M1-like", "M2-like", "unassigned", "not macrophage"])
+    adata.obs["tamclass_state_confidence"] = np.nan
+    cl = adata.uns["tamclass"]["classify"]
+    cl["state_model"] = {"status": "not trained: fewer than 2 classes with >= 10 seed cells", "n_seeds": {}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tc.tl.summarize(adata, "sample")
+    text = build_report(adata, sample_key="sample", cancer_type="breast")
+    doc = _parse(text)
+    linked = {r[0] for r in _evidence_rows(doc)}
+    assert not linked & {"state_fraction_M1-like", "state_fraction_M2-like", "m2_m1_ratio", "log2_m2_m1_ratio"}
+    samples = {r[0]: r for r in doc.rows["samples"] if r}
+    head = samples["sample"]
+    for s in adata.uns["tamclass"]["samples"].index:
+        assert samples[s][head.index("m2_m1_ratio")] == "not measured"
+        assert samples[s][head.index("state_fraction_M2-like")] == "not measured"
+    states = {r[0]: r[1:] for r in doc.rows["states"] if r}
+    assert states["state"][0].startswith("not classified: not trained")
+    # nowhere (states table, provenance) does the report claim the state network was trained
+    assert not re.search(r"state(</td><td>|: )classified with a network trained", text)
+    params = [r for r in doc.rows["parameters"] if r and r[:2] == ["classify", "status"]]
+    assert params and params[0][2].startswith("state: not classified: not trained")
+
+
+def test_report_confidence_sits_next_to_the_models_accuracy(pipeline_adata):
+    info = pipeline_adata.uns["tamclass"]["classify"]["state_model"]
+    doc = _parse(build_report(pipeline_adata, sample_key="sample"))
+    rows = {r[0]: r for r in doc.rows["states"] if r}
+    head = rows["model"]
+    row = rows["M1-like / M2-like state"]
+    assert row[head.index("held-out accuracy")] == \
+        f"{info['held_out_accuracy']:.2f} on {info['n_evaluation']:,} held-out seed cells"
+    assert row[head.index("ECE before / after temperature scaling")] == \
+        f"{info['ece_uncalibrated']:.3f} / {info['ece_calibrated']:.3f}"
+    assert row[head.index("median confidence (cells)")].split()[0] == \
+        f"{pipeline_adata.obs.loc[pipeline_adata.obs['tamclass_is_macrophage'], 'tamclass_state_confidence'].median():.2f}"
+    # without the model's record the report says so instead of leaving the confidence alone
+    adata = pipeline_adata.copy()
+    for k in ("state_model", "subset_model"):
+        adata.uns["tamclass"]["classify"][k] = {}
+    rows = {r[0]: r for r in _parse(build_report(adata)).rows["states"] if r}
+    assert rows["M1-like / M2-like state"][rows["model"].index("held-out accuracy")] == "not available"
+
+
+def test_report_heatmap_uses_one_stated_scale():
+    from tamclass.report import _score_scale
+
+    vals = np.array([[0.0004, 0.5, 0.2], [0.0004, 0.9, 0.1]])  # column 0 is constant and tiny
+    assert _score_scale(vals, "rank")[:2] == (0.0, 1.0)
+    lo, hi, note = _score_scale(vals - 0.3, "module")
+    assert (lo, hi) == pytest.approx((0.0004 - 0.3, 0.9 - 0.3)) and "one shared scale" in note
+    assert _score_scale(np.array([[-0.2, 0.5]]), "rank")[:2] == (-0.2, 1.0)  # signed sets are not clipped
+
+
+def test_report_demo_samples_are_called_illustrative(pipeline_adata):
+    sec = _section_text(build_report(pipeline_adata, sample_key="sample"), "samples")
+    assert "illustrative, not biological samples" in sec

@@ -51,10 +51,13 @@ def test_hand_checked_values(tiny):
     assert df.loc["P1", ["state_fraction_M1-like", "state_fraction_M2-like", "state_fraction_unassigned"]].tolist() \
         == pytest.approx([1 / 3, 2 / 3, 0.0])
     assert df.loc["P2", "state_fraction_unassigned"] == 1.0
+    # P2's one macrophage is "unassigned": its M1-like / M2-like fractions were not measured (NaN, not 0.0)
+    assert df.loc["P2", ["state_fraction_M1-like", "state_fraction_M2-like"]].isna().all()
     assert df.loc["P3", ["state_fraction_M1-like", "state_fraction_M2-like"]].isna().all()
-    # M2:M1 with pseudocount 0.5: P1 (2 + .5) / (1 + .5); P2 (0 + .5) / (0 + .5)
+    assert df["n_state_classified"].tolist() == [3, 0, 0]
+    # M2:M1 with pseudocount 0.5: P1 (2 + .5) / (1 + .5); P2 has no classified macrophage -> NaN (not 1.0)
     assert df.loc["P1", "m2_m1_ratio"] == pytest.approx(2.5 / 1.5)
-    assert df.loc["P2", "m2_m1_ratio"] == pytest.approx(1.0)
+    assert np.isnan(df.loc["P2", "m2_m1_ratio"]) and np.isnan(df.loc["P2", "log2_m2_m1_ratio"])
     assert np.isnan(df.loc["P3", "m2_m1_ratio"])
     assert df.loc["P1", "log2_m2_m1_ratio"] == pytest.approx(np.log2(2.5 / 1.5))
     assert df.loc["P1", "polarization_mean"] == pytest.approx((-0.6 + 0.4 + 0.8) / 3)
@@ -62,6 +65,7 @@ def test_hand_checked_values(tiny):
     assert df.loc["P1", "subset_fraction_LA_TAM"] == pytest.approx(2 / 3)
     assert df.loc["P1", "subset_fraction_IFN_TAM"] == pytest.approx(1 / 3)
     assert df.loc["P2", "subset_fraction_unassigned"] == 1.0
+    assert df.loc["P2", ["subset_fraction_LA_TAM", "subset_fraction_IFN_TAM"]].isna().all()
     assert df.loc["P2", "celltype_fraction_monocyte"] == pytest.approx(1 / 3)
     # score means: all cells vs macrophages only
     assert df["score_IHC_CD163"].tolist() == pytest.approx([2.5, 6.0, 8.0])
@@ -92,8 +96,11 @@ def test_missing_parts_warn_once_and_skip(tiny):
     with pytest.warns(TamclassWarning) as rec:
         df = tc.tl.summarize(tiny, "patient")
     assert len([r for r in rec if issubclass(r.category, TamclassWarning)]) == 1
-    assert "M1/M2 state fractions" in str(rec[0].message)
-    assert "m2_m1_ratio" not in df.columns and "n_macrophages" in df.columns
+    assert "M1/M2 state fractions" in str(rec[0].message) and "not measured" in str(rec[0].message)
+    # macrophages were gated but never classified: the state columns exist and are all NaN (not 0.0 / 1.0)
+    assert df[["state_fraction_M1-like", "state_fraction_M2-like", "m2_m1_ratio"]].isna().all().all()
+    assert "n_macrophages" in df.columns
+    assert "classify was not run" in tiny.uns["tamclass"]["summarize"]["not_measured"]
 
 
 def test_missing_sample_key_lists_columns(tiny):
@@ -144,3 +151,25 @@ def test_composition_plot(tiny, tmp_path):
     assert [t.get_text() for t in ax2.get_xticklabels()][0] == "P1"
     with pytest.raises(InputError, match="kind="):
         tc.pl.composition(df, kind="nope", show=False)
+
+
+def test_nothing_classified_reads_as_not_measured(tiny):
+    """classify trained nothing: every macrophage 'unassigned' -> no 0.0 / 1.0 anywhere, nothing linked."""
+    st = tiny.obs["tamclass_state"].astype(str)
+    tiny.obs["tamclass_state"] = pd.Categorical(st.where(st == "not macrophage", "unassigned"),
+                                                categories=["M1-like", "M2-like", "unassigned", "not macrophage"])
+    with pytest.warns(TamclassWarning, match="not measured"):
+        df = tc.tl.summarize(tiny, "patient")
+    assert df[["state_fraction_M1-like", "state_fraction_M2-like", "m2_m1_ratio", "log2_m2_m1_ratio"]].isna().all().all()
+    assert df.loc["P1", "state_fraction_unassigned"] == 1.0  # what *was* measured stays
+    t = tc.prognosis.link(df, cancer_type="breast")
+    assert not t["feature"].isin(["state_fraction_M2-like", "m2_m1_ratio"]).any()
+    assert "state_fraction_M2-like" in t.attrs["not_measured"]
+
+
+def test_demo_samples_are_labelled_illustrative():
+    adata = tc.datasets.demo()
+    adata.obs["tamclass_is_macrophage"] = True
+    with pytest.warns(TamclassWarning):
+        tc.tl.summarize(adata, "sample")
+    assert "ILLUSTRATIVE" in adata.uns["tamclass"]["summarize"]["sample_note"]

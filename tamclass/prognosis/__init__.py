@@ -11,6 +11,8 @@ _EXPORTS = {
     "meta_analysis": "._meta",
     "pool_cohorts": "._pool",
     "link": "._evidence",
+    "reviews": "._evidence",
+    "cancer_types": "._evidence",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)

@@ -14,7 +14,8 @@ from .._settings import logger
 RATIO_PSEUDOCOUNT = 0.5
 RESEARCH_NOTE = "research use only; not a per-patient risk prediction"
 _NOT_MAC = "not macrophage"
-_STATES = ("M1-like", "M2-like", "unassigned")
+_UNASSIGNED = "unassigned"
+_STATES = ("M1-like", "M2-like", _UNASSIGNED)
 
 
 def _labels(series: pd.Series) -> pd.Series:
@@ -108,20 +109,35 @@ def summary_table(obs: pd.DataFrame, scores: pd.DataFrame | None, sample_key: st
         skipped.append(f"cell-type fractions (no obs[{c_type!r}])")
 
     # M1/M2 states among macrophages --------------------------------------------------------------
+    not_measured = []
     if c_state in obs.columns:
         st = _labels(obs[c_state])
         in_mac = _classified_macrophages(st, mac)
         extra = sorted(set(st[in_mac].dropna().unique()) - set(_STATES))
         frac, counts = _fractions(st, groups, in_mac, [*_STATES, *extra], "state_fraction_")
+        # a state fraction or ratio is measured only in samples where at least one macrophage got a state;
+        # with every macrophage "unassigned" (or no state model), 0.0 and 1.0 would be made-up numbers
+        n_states = counts.drop(columns=[_UNASSIGNED]).sum(axis=1).to_numpy()
+        frac.loc[n_states == 0, [c for c in frac.columns if c != f"state_fraction_{_UNASSIGNED}"]] = np.nan
         out = out.join(frac)
+        out["n_state_classified"] = n_states.astype(int)
         n1, n2 = counts["M1-like"].to_numpy(float), counts["M2-like"].to_numpy(float)
-        has = counts.sum(axis=1).to_numpy() > 0
-        ratio = np.where(has, (n2 + RATIO_PSEUDOCOUNT) / (n1 + RATIO_PSEUDOCOUNT), np.nan)
+        ratio = np.where(n_states > 0, (n2 + RATIO_PSEUDOCOUNT) / (n1 + RATIO_PSEUDOCOUNT), np.nan)
         out["m2_m1_ratio"] = ratio
         out["log2_m2_m1_ratio"] = np.log2(ratio)
         used.append("state")
+        idle = (n_states == 0) & (counts.sum(axis=1).to_numpy() > 0)  # macrophages, none classified
+        if idle.any():
+            names = [str(c) for c in np.asarray(cats, dtype=object)[idle]]
+            not_measured.append("M1/M2 state fractions and M2:M1 ratio in samples whose macrophages are all "
+                                f"'unassigned' ({', '.join(names[:10])}{', ...' if len(names) > 10 else ''})")
     else:
         skipped.append(f"M1/M2 state fractions and M2:M1 ratio (no obs[{c_state!r}])")
+        if mac is not None:
+            # macrophages were gated but not classified: the columns exist and read as not measured (NaN)
+            for c in ("state_fraction_M1-like", "state_fraction_M2-like", "m2_m1_ratio", "log2_m2_m1_ratio"):
+                out[c] = np.nan
+            not_measured.append("M1/M2 state fractions and M2:M1 ratio (classify was not run)")
 
     if c_pol in obs.columns:
         pol = pd.to_numeric(obs[c_pol], errors="coerce")
@@ -139,9 +155,13 @@ def summary_table(obs: pd.DataFrame, scores: pd.DataFrame | None, sample_key: st
         in_mac = _classified_macrophages(sb, mac)
         order = [c for c in (obs[c_sub].cat.categories if isinstance(obs[c_sub].dtype, pd.CategoricalDtype)
                              else sorted(sb[in_mac].dropna().unique())) if c != _NOT_MAC]
-        frac, _ = _fractions(sb, groups, in_mac, order, "subset_fraction_")
+        frac, counts = _fractions(sb, groups, in_mac, order, "subset_fraction_")
+        named = counts.drop(columns=[c for c in counts.columns if c == _UNASSIGNED]).sum(axis=1).to_numpy()
+        frac.loc[named == 0, [c for c in frac.columns if c != f"subset_fraction_{_UNASSIGNED}"]] = np.nan
         out = out.join(frac)
         used.append("subset")
+        if ((named == 0) & (counts.sum(axis=1).to_numpy() > 0)).any():
+            not_measured.append("TAM-subset fractions in samples whose macrophages are all 'unassigned'")
     else:
         skipped.append(f"TAM-subset fractions (no obs[{c_sub!r}])")
 
@@ -190,9 +210,20 @@ def summary_table(obs: pd.DataFrame, scores: pd.DataFrame | None, sample_key: st
         "ratio_pseudocount": RATIO_PSEUDOCOUNT,
         "score_means": "score_<set>: mean over all cells of the sample; score_macrophage_<set>: mean over its macrophages",
         "carried_obs_columns": ",".join(carried),
+        "not_measured": "; ".join(not_measured),
+        "unmeasured_values": "NaN = not measured: no macrophage of the sample was classified (all 'unassigned'), "
+                             "or the step did not run; never 0",
         "note": RESEARCH_NOTE,
     }
     return out, prov, skipped
+
+
+def _sample_note(adata, sample_key: str | None) -> str:
+    """What the dataset itself says about its sample column (the bundled demo's samples are illustrative)."""
+    demo = adata.uns.get("tamclass_demo") if hasattr(adata.uns, "get") else None
+    if sample_key == "sample" and isinstance(demo, dict) and demo.get("sample_note"):
+        return str(demo["sample_note"])
+    return ""
 
 
 def summarize(adata, sample_key: str | None, *, key_added: str = "tamclass", keep_obs: bool = True,
@@ -211,19 +242,27 @@ def summarize(adata, sample_key: str | None, *, key_added: str = "tamclass", kee
                                       "not macrophage")
     ``macrophage_fraction``           n_macrophages / n_cells
     ``celltype_fraction_<type>``      fraction of all cells per ``obs[f"{k}_celltype"]`` category
-    ``state_fraction_<state>``        M1-like / M2-like / unassigned fraction **among macrophages**
+    ``state_fraction_<state>``        M1-like / M2-like / unassigned fraction **among macrophages**;
+                                      M1-like / M2-like are NaN (not measured) in a sample where no
+                                      macrophage got a state (all "unassigned"), and all-NaN columns
+                                      when the gate ran but classify did not
+    ``n_state_classified``            macrophages with a state other than "unassigned"
     ``m2_m1_ratio``                   (n_M2-like + 0.5) / (n_M1-like + 0.5) among macrophages (0.5 =
-                                      Haldane-Anscombe pseudocount, finite with zero counts);
-                                      ``log2_m2_m1_ratio`` its log2
+                                      Haldane-Anscombe pseudocount, finite with zero counts); NaN
+                                      when ``n_state_classified`` is 0; ``log2_m2_m1_ratio`` its log2
     ``polarization_mean|_median``     of ``obs[f"{k}_polarization"]`` over macrophages
-    ``subset_fraction_<subset>``      TAM-subset fraction among macrophages
+    ``subset_fraction_<subset>``      TAM-subset fraction among macrophages (NaN where no macrophage of
+                                      the sample got a subset)
     ``score_<set>``                   mean signature score over **all cells** of the sample
     ``score_macrophage_<set>``        mean score over the sample's **macrophages** only (when gated)
     other ``obs`` columns             columns constant within every sample (e.g. patient survival,
                                       cohort) are carried over (``keep_obs=True``)
     ================================  =================================================================
 
-    Fractions are NaN for a sample without macrophages. Bulk data: with ``sample_key=None`` every
+    Fractions are NaN for a sample without macrophages. NaN always means "not measured", never 0; what
+    was not measured is listed in ``uns[key_added]["summarize"]["not_measured"]`` and in one
+    :class:`~tamclass.TamclassWarning`. When the dataset says its sample column is illustrative (the
+    bundled demo), that note is kept in ``uns[key_added]["summarize"]["sample_note"]``. Bulk data: with ``sample_key=None`` every
     row of ``adata`` is its own sample (a tumour), so the ``score_<set>`` columns are the per-tumour
     signature scores and all ``obs`` columns are kept: the table feeds :func:`tamclass.prognosis.cox`.
 
@@ -269,8 +308,13 @@ def summarize(adata, sample_key: str | None, *, key_added: str = "tamclass", kee
         scores = pd.DataFrame(np.asarray(scores), index=adata.obs_names,
                               columns=[f"s{i}" for i in range(np.asarray(scores).shape[1])])
     table, prov, skipped = summary_table(adata.obs, scores, sample_key, key=key_added, keep_obs=keep_obs)
-    if skipped:
-        warnings.warn("summarize: skipped " + "; ".join(skipped), TamclassWarning, stacklevel=2)
+    said = (["skipped " + "; ".join(skipped)] if skipped else []) + \
+        ([f"not measured (NaN, never 0): {prov['not_measured']}"] if prov["not_measured"] else [])
+    if said:
+        warnings.warn("summarize: " + " | ".join(said), TamclassWarning, stacklevel=2)
+    note = _sample_note(adata, sample_key)
+    if note:
+        prov["sample_note"] = note
     from .._version import __version__
 
     prov["tamclass_version"] = __version__

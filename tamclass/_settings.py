@@ -93,7 +93,7 @@ def _level(value: int | str | None) -> int:
 
 
 @dataclass
-class _Settings:
+class Settings:
     """Package-wide settings, ``tamclass.settings``.
 
     Attributes
@@ -143,7 +143,7 @@ class _Settings:
         logger.setLevel(_level(value))
 
 
-settings = _Settings()
+settings = Settings()
 
 
 @contextlib.contextmanager

@@ -38,7 +38,7 @@ def split_signed(genes) -> tuple[list[str], list[str]]:
 
 def read_gmt(path, *, species: str = "human", category: str = "custom",
              pair_up_dn: bool = False) -> dict[str, Signature]:
-    """Read a ``.gmt`` (or ``.gmt.gz``) file into ``dict`` name -> :class:`Signature`.
+    """Read a ``.gmt`` (or ``.gmt.gz``) file into ``dict`` name -> :class:`~tamclass.signatures.Signature`.
 
     Parameters
     ----------
@@ -56,7 +56,7 @@ def read_gmt(path, *, species: str = "human", category: str = "custom",
 
     Returns
     -------
-    ``dict`` set name -> :class:`Signature`, in file order.
+    ``dict`` set name -> :class:`~tamclass.signatures.Signature`, in file order.
 
     Examples
     --------

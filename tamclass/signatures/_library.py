@@ -195,8 +195,9 @@ def available(species: str | None = None, category: str | None = None) -> pd.Dat
 
     Returns
     -------
-    DataFrame indexed by set name with columns ``n_genes, n_up, n_down, category, species, grade,
-    in_default, citation, doi, pmid, direction, native_species, description, source_file``.
+    DataFrame
+        Indexed by set name, with columns ``n_genes, n_up, n_down, category, species, grade,
+        in_default, citation, doi, pmid, direction, native_species, description, source_file``.
 
     Examples
     --------

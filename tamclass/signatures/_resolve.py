@@ -42,7 +42,7 @@ def from_net(net, species: str = "human") -> dict[str, Signature]:
 
     Returns
     -------
-    ``dict`` name -> :class:`Signature`.
+    ``dict`` name -> :class:`~tamclass.signatures.Signature`.
 
     Raises
     ------
@@ -186,17 +186,17 @@ def _refuse_bare_gene_list(items: list, species: str) -> None:
 
 
 def resolve(signatures="default", species: str = "human") -> dict[str, Signature]:
-    """Normalise anything accepted as ``signatures=`` to an ordered ``dict`` name -> :class:`Signature`.
+    """Normalise anything accepted as ``signatures=`` to an ordered ``dict`` name -> :class:`~tamclass.signatures.Signature`.
 
     Accepted forms (and lists mixing them):
 
     - ``"default"``, ``"all"``, a library set name (``"Cheng2021_M1"``) or a category (``"tam_subset"``);
     - a path to a ``.gmt`` / ``.gmt.gz`` file (``str`` or :class:`os.PathLike`);
-    - a :class:`Signature` or a list of them;
+    - a :class:`~tamclass.signatures.Signature` or a list of them;
     - a decoupler ``net`` DataFrame (``source``, ``target``, optional ``weight``; negative weight =
       down gene), see :func:`from_net`;
     - a dict ``{name: genes}`` where genes is a list of symbols (UCell ``GENE+`` / ``GENE-`` suffixes
-      mark up/down genes), a dict ``{"up": [...], "down": [...]}`` or a :class:`Signature`.
+      mark up/down genes), a dict ``{"up": [...], "down": [...]}`` or a :class:`~tamclass.signatures.Signature`.
 
     ``None`` means ``"default"``.
 
@@ -209,7 +209,7 @@ def resolve(signatures="default", species: str = "human") -> dict[str, Signature
 
     Returns
     -------
-    ``dict`` set name -> :class:`Signature` (names are unique; they become score column names).
+    ``dict`` set name -> :class:`~tamclass.signatures.Signature` (names are unique; they become score column names).
 
     Examples
     --------

@@ -16,7 +16,18 @@ from ._signature import Signature
 
 
 def split_signed(genes) -> tuple[list[str], list[str]]:
-    """Split UCell-style ``GENE+`` / ``GENE-`` symbols into (up, down); unsuffixed genes are up."""
+    """Split UCell-style ``GENE+`` / ``GENE-`` symbols into (up, down); unsuffixed genes are up.
+
+    Parameters
+    ----------
+    genes
+        Iterable of symbols; ``None`` entries are skipped, duplicates dropped (first kept).
+
+    Returns
+    -------
+    tuple of list
+        ``(up, down)`` symbols without their suffixes, in input order.
+    """
     up: list[str] = []
     down: list[str] = []
     for g in genes:

@@ -56,6 +56,9 @@ def signature_tables(manifest: Path = MANIFEST) -> str:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     mouse = {r["name"]: r for r in rows if r["species"] == "mouse"}
     human = [r for r in rows if r["species"] == "human"]
+    mouse_only = sorted(set(mouse) - {r["name"] for r in human})
+    if mouse_only:  # the tables list human rows; a mouse-only set would silently be left out
+        raise ValueError(f"manifest.tsv has mouse-only sets the docs table does not show: {mouse_only}")
     unknown = sorted({r["category"] for r in human} - set(CATEGORIES))
     if unknown:
         raise ValueError(f"manifest.tsv has categories the docs do not know: {unknown}; add them to CATEGORIES")

@@ -176,7 +176,10 @@ def as_anndata(data, mod: str | None = None, *, what: str = "data"):
             )
         return data.mod[name]
     if not (hasattr(data, "obs") and hasattr(data, "obsm") and hasattr(data, "var_names")):
-        raise InputError(f"{what} must be an AnnData (or a MuData), got {type(data).__name__}")
+        raise InputError(
+            f"{what}: expected an AnnData object (or a MuData), got {type(data).__name__}; read your file with "
+            "anndata.read_h5ad(...) or build one with anndata.AnnData(X, obs, var)"
+        )
     if mod is not None:
         raise InputError(f"mod={mod!r} only applies to a MuData; {what} is an {type(data).__name__}")
     return data

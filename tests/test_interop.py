@@ -315,7 +315,7 @@ def test_mudata_uses_rna_modality(demo):
 
 
 def test_not_anndata_is_a_clear_error():
-    with pytest.raises(InputError, match="must be an AnnData"):
+    with pytest.raises(InputError, match="expected an AnnData object.*read_h5ad"):
         tc.tl.score(np.zeros((3, 3)), SIGS)
 
 

@@ -114,8 +114,8 @@ def test_return_fig_and_show_none(adata, cohort, name, shows, monkeypatch, tmp_p
 
 def test_can_display_knows_file_backends():
     assert not _utils._can_display()  # Agg in tests
-    for backend, expected in [("agg", False), ("pdf", False), ("svg", False), ("module://matplotlib_inline.backend_inline", True),
-                              ("qtagg", True), ("tkagg", True), ("macosx", True), ("cairo", False)]:
+    for backend, expected in [("agg", False), ("pdf", False), ("svg", False), ("cairo", False), ("qtagg", True),
+                              ("module://matplotlib_inline.backend_inline", True), ("tkagg", True), ("macosx", True)]:
         matplotlib_get = matplotlib.get_backend
         try:
             matplotlib.get_backend = lambda b=backend: b

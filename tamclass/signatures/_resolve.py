@@ -186,7 +186,7 @@ def _refuse_bare_gene_list(items: list, species: str) -> None:
 
 
 def resolve(signatures="default", species: str = "human") -> dict[str, Signature]:
-    """Normalise anything accepted as ``signatures=`` to an ordered ``dict`` name -> :class:`~tamclass.signatures.Signature`.
+    """Normalise anything accepted as ``signatures=`` to ``dict`` name -> :class:`~tamclass.signatures.Signature`.
 
     Accepted forms (and lists mixing them):
 

@@ -9,6 +9,8 @@ Namespaces follow scanpy's conventions::
     tc.signatures.available()          # the curated, cited signature library
     tc.prognosis.meta_analysis(...)    # survival models and random-effects pooling
     tc.datasets.demo()                 # the bundled real demo dataset
+    tc.get.scores(adata)               # scores as a DataFrame (tc.get.scores_to_obs: into obs)
+    tc.settings.verbosity = "info"     # package settings
 
 Submodules are imported on first use, so ``import tamclass`` stays light and never imports torch.
 """
@@ -18,14 +20,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 from ._errors import TamclassError
+from ._settings import settings
 from ._version import __version__
 
-_SUBMODULES = ("tl", "pl", "pp", "prognosis", "signatures", "datasets", "scoring", "classifier")
+_SUBMODULES = ("tl", "pl", "pp", "get", "prognosis", "signatures", "datasets", "scoring", "classifier")
 
-__all__ = [*_SUBMODULES, "Model", "TamclassError", "__version__"]
+__all__ = [*_SUBMODULES, "Model", "TamclassError", "settings", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import classifier, datasets, pl, pp, prognosis, scoring, signatures, tl
+    from . import classifier, datasets, get, pl, pp, prognosis, scoring, signatures, tl
     from .classifier import Model
 
 

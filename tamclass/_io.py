@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -127,6 +128,61 @@ def read_h5ad(path: PathLike, backed: bool | str = False):
             f"could not read {str(p)!r} as an AnnData .h5ad ({type(exc).__name__}: {_short(exc)}); "
             "the file is probably truncated or corrupt, or was written by an incompatible tool - re-create it"
         ) from exc
+
+
+def _is_mudata(data) -> bool:
+    """True for a :class:`mudata.MuData` (checked without importing mudata: a MuData means it is imported)."""
+    mudata = sys.modules.get("mudata")
+    cls = getattr(mudata, "MuData", None)
+    return cls is not None and isinstance(data, cls)
+
+
+def as_anndata(data, mod: str | None = None, *, what: str = "data"):
+    """The AnnData to work on: ``data`` itself, or one modality of a :class:`mudata.MuData`.
+
+    A MuData is accepted by taking its ``mod`` modality (default ``"rna"``, the name muon and
+    scverse tutorials use for gene expression). The modality is the AnnData object stored inside the
+    MuData, so results written to it are in ``mdata.mod[mod]`` (call ``mdata.update()`` to pull
+    them into ``mdata.obs``).
+
+    Parameters
+    ----------
+    data
+        An AnnData or a MuData.
+    mod
+        Modality of a MuData (default ``"rna"``); must be ``None`` for an AnnData.
+    what
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    AnnData
+
+    Raises
+    ------
+    InputError
+        ``data`` is a MuData without that modality (the message lists the modalities), ``mod=`` was
+        given for an AnnData, or ``data`` is neither.
+    """
+    from ._errors import InputError
+
+    if _is_mudata(data):
+        name = "rna" if mod is None else mod
+        if name not in data.mod:
+            have = ", ".join(repr(m) for m in data.mod) or "none"
+            raise InputError(
+                f"{what} is a MuData without a {name!r} modality (it has: {have}); pass mod='<name>' to use "
+                "another modality, or the AnnData itself, e.g. mdata.mod['gex']"
+            )
+        return data.mod[name]
+    if not (hasattr(data, "obs") and hasattr(data, "obsm") and hasattr(data, "var_names")):
+        raise InputError(
+            f"{what}: expected an AnnData object (or a MuData), got {type(data).__name__}; read your file with "
+            "anndata.read_h5ad(...) or build one with anndata.AnnData(X, obs, var)"
+        )
+    if mod is not None:
+        raise InputError(f"mod={mod!r} only applies to a MuData; {what} is an {type(data).__name__}")
+    return data
 
 
 def _short(exc: BaseException, limit: int = 200) -> str:

@@ -399,7 +399,7 @@ def test_signatures_list_show(tmp_path):
 def test_signatures_export_gmt_roundtrip(tmp_path):
     gmt = tmp_path / "default.gmt"
     run_cli("signatures", "export", "-o", gmt, check_rc=0)
-    back = tc.signatures.read_gmt(gmt)
+    back = tc.signatures.read_gmt(gmt, pair_up_dn=True)  # signed sets are written as NAME_UP / NAME_DN
     lib = tc.signatures.load("default")
     assert list(back) == list(lib)
     for name, sig in lib.items():

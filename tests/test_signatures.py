@@ -193,14 +193,14 @@ def test_match_genes_on_hg19_era_data(shared_data):
 # ----------------------------------------------------------------------------------------- GMT
 def test_gmt_round_trip(tmp_path):
     sigs = tc.signatures.load("all")
-    p = tc.signatures.write_gmt(sigs, tmp_path / "all.gmt")
+    p = tc.signatures.write_gmt(sigs, tmp_path / "all.gmt", signed="suffix")
     back = tc.signatures.read_gmt(p)
     assert list(back) == list(sigs)
     for name, s in sigs.items():
         assert back[name].up == s.up and back[name].down == s.down, name
     line = next(x for x in p.read_text().splitlines() if x.startswith("CS_polarity_CXCL9_vs_SPP1\t"))
     assert line.split("\t")[2:] == ["CXCL9+", "SPP1-"]
-    assert "doi:10.1126/science.ade2292" in line.split("\t")[1]
+    assert line.split("\t")[1] == "https://doi.org/10.1126/science.ade2292"
     # gzipped input, mouse species, comments and blank lines
     gz = tmp_path / "x.gmt.gz"
     gz.write_bytes(gzip.compress(b"# comment\n\nm1\tdesc\tCd68\tLyz2\n"))
@@ -311,9 +311,10 @@ def test_gmt_round_trip_property(tmp_path_factory):
     def check(up, down):
         down = [g for g in down if g not in up]
         sig = Signature("s", up, down)
-        path = tmp_path_factory.mktemp("gmt") / "p.gmt"
-        back = tc.signatures.read_gmt(tc.signatures.write_gmt([sig], path))["s"]
-        assert back.up == tuple(up) and back.down == tuple(down)
+        for signed, pair in (("suffix", False), ("split", True)):
+            path = tmp_path_factory.mktemp("gmt") / "p.gmt"
+            back = tc.signatures.read_gmt(tc.signatures.write_gmt([sig], path, signed=signed), pair_up_dn=pair)["s"]
+            assert back.up == tuple(up) and back.down == tuple(down)
 
     check()
 

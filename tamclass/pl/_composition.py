@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from ._forest import _finish
+from ._utils import finish
 
 _PREFIX = {"state": "state_fraction_", "subset": "subset_fraction_", "celltype": "celltype_fraction_"}
 _STATE_COLORS = {"M1-like": "#d62728", "M2-like": "#1f77b4", "unassigned": "#bbbbbb"}
@@ -15,8 +15,8 @@ _STATE_COLORS = {"M1-like": "#d62728", "M2-like": "#1f77b4", "unassigned": "#bbb
 
 def composition(data, sample_key: str | None = None, *, kind: str = "state", key_added: str = "tamclass",
                 order: str | list | None = None, horizontal: bool = False, legend: bool = True,
-                title: str | None = None, ax=None, show: bool | None = None, save: str | Path | None = None,
-                figsize=None):
+                title: str | None = None, ax=None, show: bool | None = None, save: str | Path | bool | None = None,
+                figsize=None, return_fig: bool = False):
     """Stacked bars, one per sample, of state (M1-like / M2-like / unassigned), TAM-subset or
     cell-type fractions.
 
@@ -31,11 +31,35 @@ def composition(data, sample_key: str | None = None, *, kind: str = "state", key
     kind
         ``"state"`` (fractions among macrophages), ``"subset"`` (among macrophages) or ``"celltype"``
         (among all cells).
+    key_added
+        Prefix used by :func:`tamclass.tl.classify` / :func:`tamclass.tl.summarize`.
     order
         Sample order: a list, or a column of the summary to sort by (descending), e.g.
         ``"state_fraction_M2-like"``.
-    ax, show, save
-        scanpy conventions (``show=False`` returns the Axes).
+    horizontal
+        Horizontal bars (one row per sample).
+    legend
+        Draw the legend right of the axes.
+    title
+        Axes title (default: "<kind> composition per sample").
+    ax
+        Matplotlib Axes to draw into (default: a new figure).
+    show
+        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
+        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
+        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
+        window); otherwise return the Axes.
+    save
+        File to write the figure to (format from the suffix, PNG without one; ``True``:
+        ``tamclass_composition.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
+    return_fig
+        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    figsize
+        Size of a new figure (default: grows with the number of samples).
+
+    Returns
+    -------
+    Axes; the Figure with ``return_fig=True``; ``None`` when shown.
 
     Examples
     --------
@@ -47,7 +71,10 @@ def composition(data, sample_key: str | None = None, *, kind: str = "state", key
         raise InputError(f"kind={kind!r}: use one of {sorted(_PREFIX)}.")
     if isinstance(data, pd.DataFrame):
         table = data
-    elif hasattr(data, "obs"):
+    elif hasattr(data, "obs") or hasattr(data, "mod"):
+        from .._io import as_anndata
+
+        data = as_anndata(data, what="data")
         if sample_key is None and isinstance(data.uns.get(key_added), dict) and "samples" in data.uns[key_added]:
             table = data.uns[key_added]["samples"]
         else:
@@ -104,4 +131,5 @@ def composition(data, sample_key: str | None = None, *, kind: str = "state", key
     if legend:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     ax.set_title(title or f"{kind} composition per sample", fontsize=10)
-    return _finish(ax, show=show, save=save, own_fig=own)
+    return finish(ax.figure, ax, own_figure=own, show=show, save=save, return_fig=return_fig,
+                  default_name="tamclass_composition")

@@ -6,30 +6,9 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import InputError
+from ._utils import finish
 
 _NOTE = "Research use only; not a per-patient risk prediction."
-
-
-def _finish(ax, *, show, save, own_fig: bool):
-    """scanpy-like ending: save to a path, show (None: only for a figure we made on an interactive
-    backend), return the Axes unless shown."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    fig = ax.figure
-    if save:
-        path = Path(save)
-        if path.suffix == "":
-            path = path.with_suffix(".pdf")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, bbox_inches="tight")
-    if show is None:
-        backend = matplotlib.get_backend().lower()
-        show = own_fig and not any(b in backend for b in ("agg", "pdf", "svg", "ps", "cairo", "template"))
-    if show:
-        plt.show()
-        return None
-    return ax
 
 
 def _rows_from(result, exp):
@@ -65,8 +44,8 @@ def _rows_from(result, exp):
 
 
 def forest(result, *, exp: bool | None = None, prediction_interval: bool = True, annotate: bool = True,
-           title: str | None = None, ax=None, show: bool | None = None, save: str | Path | None = None,
-           figsize=None, color: str = "C0"):
+           title: str | None = None, ax=None, show: bool | None = None, save: str | Path | bool | None = None,
+           figsize=None, color: str = "C0", return_fig: bool = False):
     """Forest plot: one row per study / cohort / feature, the pooled diamond below.
 
     Parameters
@@ -80,13 +59,28 @@ def forest(result, *, exp: bool | None = None, prediction_interval: bool = True,
         Draw the random-effects prediction interval as a line through the diamond.
     annotate
         Print "HR (95% CI)" and weight beside each row.
-    ax, show, save
-        scanpy conventions: draw into ``ax``; ``save`` = a file path (suffix picks the format);
-        ``show=False`` returns the Axes.
+    title
+        Axes title (default none).
+    ax
+        Matplotlib Axes to draw into (default: a new figure).
+    show
+        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
+        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
+        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
+        window); otherwise return the Axes.
+    save
+        File to write the figure to (format from the suffix, PNG without one; ``True``:
+        ``tamclass_forest.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
+    return_fig
+        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    figsize
+        Size of a new figure (default: grows with the number of rows).
+    color
+        Colour of the per-row squares.
 
     Returns
     -------
-    matplotlib Axes (when not shown).
+    Axes; the Figure with ``return_fig=True``; ``None`` when shown.
 
     Examples
     --------
@@ -144,5 +138,6 @@ def forest(result, *, exp: bool | None = None, prediction_interval: bool = True,
                 fontsize=6, color="0.4")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return _finish(ax, show=show, save=save, own_fig=own)
+    return finish(ax.figure, ax, own_figure=own, show=show, save=save, return_fig=return_fig,
+                  default_name="tamclass_forest")
 

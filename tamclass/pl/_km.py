@@ -4,12 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._errors import InputError
-from ._forest import _NOTE, _finish
+from ._forest import _NOTE
+from ._utils import finish
 
 
 def km(result, duration: str | None = None, event: str | None = None, feature: str | None = None, *,
        split="median", ci: bool = True, at_risk: bool = False, title: str | None = None, ax=None,
-       show: bool | None = None, save: str | Path | None = None, figsize=(5.5, 4.2)):
+       show: bool | None = None, save: str | Path | bool | None = None, figsize=(5.5, 4.2),
+       return_fig: bool = False):
     """Kaplan-Meier curves per group with the log-rank p-value.
 
     Parameters
@@ -17,12 +19,35 @@ def km(result, duration: str | None = None, event: str | None = None, feature: s
     result
         A :func:`tamclass.prognosis.km` result, or a table / bulk AnnData together with
         ``duration``, ``event``, ``feature`` (and ``split``), in which case ``km`` is run first.
+    duration, event, feature
+        Columns of the table (time, event indicator 1 = event, grouping feature); only when
+        ``result`` is a table.
+    split
+        How ``feature`` is cut into groups, as in :func:`tamclass.prognosis.km`.
     ci
         Shade the 95% confidence band of each curve (lifelines, exponential Greenwood).
     at_risk
         Add lifelines' numbers-at-risk table under the axis.
-    ax, show, save
-        scanpy conventions (``show=False`` returns the Axes; ``save`` is a file path).
+    title
+        Axes title (default: the feature and the split).
+    ax
+        Matplotlib Axes to draw into (default: a new figure).
+    show
+        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
+        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
+        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
+        window); otherwise return the Axes.
+    save
+        File to write the figure to (format from the suffix, PNG without one; ``True``:
+        ``tamclass_km.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
+    return_fig
+        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    figsize
+        Size of a new figure.
+
+    Returns
+    -------
+    Axes; the Figure with ``return_fig=True``; ``None`` when shown.
 
     Examples
     --------
@@ -56,4 +81,5 @@ def km(result, duration: str | None = None, event: str | None = None, feature: s
     ax.set_title(title or f"{result.feature}: split at {result.split}", fontsize=10)
     ax.annotate(_NOTE, xy=(0, 0), xycoords="figure fraction", xytext=(4, 2), textcoords="offset points",
                 fontsize=6, color="0.4")
-    return _finish(ax, show=show, save=save, own_fig=own)
+    return finish(ax.figure, ax, own_figure=own, show=show, save=save, return_fig=return_fig,
+                  default_name="tamclass_km")

@@ -1,4 +1,4 @@
-"""Plots of signature scores and macrophage polarization (scanpy-style ``ax=`` / ``show=`` / ``save=``).
+"""Plots of signature scores and macrophage polarization (scanpy-style ``ax=`` / ``show=`` / ``return_fig=``).
 
 All functions read what :func:`tamclass.tl.score` / :func:`tamclass.tl.classify` wrote
 (``obsm[f"{key_added}_scores"]``, ``obs[f"{key_added}_polarization"]``) and never leave anything behind
@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .._io import as_anndata
+from ._utils import finish
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -52,33 +54,6 @@ def _groups(adata, groupby: str | None, key_added: str) -> pd.Series:
     return g.cat.remove_unused_categories()
 
 
-def _show_default(show: bool | None) -> bool:
-    if show is not None:
-        return bool(show)
-    try:
-        import scanpy as sc
-
-        return bool(sc.settings.autoshow)
-    except Exception:  # pragma: no cover
-        return True
-
-
-def _finish(fig, axes, show: bool | None, save: str | bool | None, default_name: str):
-    import matplotlib.pyplot as plt
-
-    if save:
-        from .._io import atomic_path
-
-        path = default_name + ".png" if save is True else str(save)
-        fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "png"
-        with atomic_path(path, what="figure") as tmp:
-            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
-    if _show_default(show):
-        plt.show()
-        return None
-    return axes
-
-
 # -------------------------------------------------------------------------------------- embedding
 def embedding(
     adata,
@@ -87,8 +62,10 @@ def embedding(
     *,
     key_added: str = "tamclass",
     color: str | Sequence[str] | None = None,
+    ax=None,
     show: bool | None = None,
     save: str | bool | None = None,
+    return_fig: bool = False,
     **kwargs,
 ):
     """Signature scores (and any obs columns) on an embedding, via :func:`scanpy.pl.embedding`.
@@ -109,14 +86,24 @@ def embedding(
         Prefix used by :func:`tamclass.tl.score`.
     color
         Extra ``obs`` columns or genes to plot after the scores (e.g. ``"tamclass_state"``).
-    show, save
-        As in scanpy: ``show=False`` returns the Axes; ``save="file.png"`` writes the figure.
+    ax
+        Matplotlib Axes to draw into (default: a new figure; only for a single panel, as in scanpy).
+    show
+        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
+        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
+        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
+        window); otherwise return the Axes.
+    save
+        File to write the figure to (format from the suffix, PNG without one; ``True``:
+        ``tamclass_embedding.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
+    return_fig
+        Return the :class:`~matplotlib.figure.Figure` (not shown).
     **kwargs
-        Passed to :func:`scanpy.pl.embedding` (``ncols``, ``cmap``, ``vmax``, ``ax`` ...).
+        Passed to :func:`scanpy.pl.embedding` (``ncols``, ``cmap``, ``vmax``, ...).
 
     Returns
     -------
-    Axes or list of Axes when ``show=False``, else ``None``.
+    Axes (list of Axes for several panels), the Figure with ``return_fig=True``, or ``None`` when shown.
 
     Examples
     --------
@@ -127,6 +114,7 @@ def embedding(
     """
     import scanpy as sc
 
+    adata = as_anndata(adata)
     if f"X_{basis}" not in adata.obsm and basis not in adata.obsm:
         raise InputError(
             f"embedding {basis!r} not found in adata.obsm (have: {', '.join(adata.obsm.keys()) or 'none'}); "
@@ -152,7 +140,7 @@ def embedding(
         if not colors:
             raise InputError("nothing to plot: give signatures= or color=")
         kwargs.setdefault("title", titles + extra if len(colors) > 1 else (titles + extra)[0])
-        axes = sc.pl.embedding(adata, basis, color=colors, show=False, **kwargs)
+        axes = sc.pl.embedding(adata, basis, color=colors, ax=ax, show=False, **kwargs)
         fig = (axes[0] if isinstance(axes, list) else axes).figure
     finally:
         for col in added:
@@ -160,7 +148,8 @@ def embedding(
                 del adata.obs[col]
         for k in set(adata.uns.keys()) - uns_before:
             del adata.uns[k]
-    return _finish(fig, axes, show, save, "tamclass_embedding")
+    return finish(fig, axes, own_figure=ax is None, show=show, save=save, return_fig=return_fig,
+                  default_name="tamclass_embedding")
 
 
 # ------------------------------------------------------------------------------------------ scores
@@ -176,6 +165,7 @@ def scores(
     ax=None,
     show: bool | None = None,
     save: str | bool | None = None,
+    return_fig: bool = False,
 ):
     """Heatmap of the mean signature score per group (groups × signatures).
 
@@ -187,17 +177,31 @@ def scores(
         ``obs`` column to group cells by (default: ``obs[f"{key_added}_celltype"]`` from the gate).
     signatures
         Signatures to show (default: all scored).
+    key_added
+        Prefix used by :func:`tamclass.tl.score` (and :func:`tamclass.tl.gate` for the default ``groupby``).
     standard_scale
         ``"var"`` scales each signature (column) to [0, 1], ``"group"`` each group (row); default: raw means.
+    cmap
+        Matplotlib colormap name.
     annotate
         Write the values in the cells (default: when the matrix has at most 200 cells).
-    ax, show, save
-        As in scanpy.
+    ax
+        Matplotlib Axes to draw into (default: a new figure).
+    show
+        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
+        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
+        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
+        window); otherwise return the Axes.
+    save
+        File to write the figure to (format from the suffix, PNG without one; ``True``:
+        ``tamclass_scores.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
+    return_fig
+        Return the :class:`~matplotlib.figure.Figure` (not shown).
 
     Returns
     -------
-    Axes when ``show=False``, else ``None``. The plotted matrix is in ``ax.tamclass_means``
-    (a DataFrame) for reuse.
+    Axes (the Figure with ``return_fig=True``; ``None`` when shown). The plotted matrix is in
+    ``ax.tamclass_means`` (a DataFrame) for reuse.
 
     Examples
     --------
@@ -205,6 +209,7 @@ def scores(
     """
     import matplotlib.pyplot as plt
 
+    adata = as_anndata(adata)
     df = _scores_frame(adata, key_added, signatures)
     g = _groups(adata, groupby, key_added)
     means = df.groupby(g.to_numpy(), observed=True).mean()
@@ -219,7 +224,8 @@ def scores(
     elif standard_scale is not None:
         raise InputError(f"standard_scale must be None, 'var' or 'group', got {standard_scale!r}")
 
-    if ax is None:
+    own = ax is None
+    if own:
         fig, ax = plt.subplots(figsize=(0.45 * shown.shape[1] + 2.5, 0.4 * shown.shape[0] + 1.8))
     else:
         fig = ax.figure
@@ -237,7 +243,8 @@ def scores(
     label = "mean score" + (f" (scaled per {standard_scale})" if standard_scale else "")
     fig.colorbar(im, ax=ax, label=label, shrink=0.8)
     ax.tamclass_means = means
-    return _finish(fig, ax, show, save, "tamclass_scores")
+    return finish(fig, ax, own_figure=own, show=show, save=save, return_fig=return_fig,
+                  default_name="tamclass_scores")
 
 
 # ----------------------------------------------------------------------------- score distribution
@@ -252,23 +259,40 @@ def score_distribution(
     ax=None,
     show: bool | None = None,
     save: str | bool | None = None,
+    return_fig: bool = False,
 ):
     """Violin (or box) plots of signature scores per group, one panel per signature.
 
     Parameters
     ----------
+    adata
+        AnnData with ``obsm[f"{key_added}_scores"]``.
     groupby
         ``obs`` column (default: ``obs[f"{key_added}_celltype"]``).
     signatures
         Signatures to plot (default: all scored; give a few for readability).
+    key_added
+        Prefix used by :func:`tamclass.tl.score`.
     kind
         ``"violin"`` or ``"box"``.
+    ncols
+        Panels per row.
     ax
-        One Axes (only with a single signature).
+        Matplotlib Axes to draw into (default: a new figure; only with a single signature).
+    show
+        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
+        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
+        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
+        window); otherwise return the Axes.
+    save
+        File to write the figure to (format from the suffix, PNG without one; ``True``:
+        ``tamclass_score_distribution.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
+    return_fig
+        Return the :class:`~matplotlib.figure.Figure` (not shown).
 
     Returns
     -------
-    Axes (one signature) or list of Axes when ``show=False``, else ``None``.
+    Axes (one signature) or list of Axes; the Figure with ``return_fig=True``; ``None`` when shown.
 
     Examples
     --------
@@ -278,6 +302,7 @@ def score_distribution(
 
     if kind not in ("violin", "box"):
         raise InputError(f"kind must be 'violin' or 'box', got {kind!r}")
+    adata = as_anndata(adata)
     df = _scores_frame(adata, key_added, signatures)
     g = _groups(adata, groupby, key_added)
     cats = list(g.cat.categories)
@@ -310,8 +335,10 @@ def score_distribution(
         a.set_xticks(pos, [str(cats[i]) for i in keep], rotation=90)
         a.set_title(str(name))
         a.set_ylabel("score")
-    fig.tight_layout()
-    return _finish(fig, axes[0] if len(axes) == 1 else axes, show, save, "tamclass_score_distribution")
+    if ax is None:
+        fig.tight_layout()
+    return finish(fig, axes[0] if len(axes) == 1 else axes, own_figure=ax is None, show=show, save=save,
+                  return_fig=return_fig, default_name="tamclass_score_distribution")
 
 
 # ------------------------------------------------------------------------------------ polarization
@@ -324,15 +351,39 @@ def polarization(
     ax=None,
     show: bool | None = None,
     save: str | bool | None = None,
+    return_fig: bool = False,
 ):
     """Distribution of the macrophage polarization index (``obs[f"{key_added}_polarization"]``, in [-1, 1]).
 
     Negative = M1-like, positive = M2-like; non-macrophages (NaN) are left out. Without ``groupby`` a
     histogram over all macrophages; with ``groupby`` one violin per group (e.g. per sample).
 
+    Parameters
+    ----------
+    adata
+        AnnData with ``obs[f"{key_added}_polarization"]`` (from :func:`tamclass.tl.classify`).
+    groupby
+        ``obs`` column: one violin per group (default: one histogram of all macrophages).
+    key_added
+        Prefix used by :func:`tamclass.tl.classify`.
+    bins
+        Histogram bins over [-1, 1].
+    ax
+        Matplotlib Axes to draw into (default: a new figure).
+    show
+        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
+        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
+        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
+        window); otherwise return the Axes.
+    save
+        File to write the figure to (format from the suffix, PNG without one; ``True``:
+        ``tamclass_polarization.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
+    return_fig
+        Return the :class:`~matplotlib.figure.Figure` (not shown).
+
     Returns
     -------
-    Axes when ``show=False``, else ``None``.
+    Axes; the Figure with ``return_fig=True``; ``None`` when shown.
 
     Examples
     --------
@@ -340,12 +391,14 @@ def polarization(
     """
     import matplotlib.pyplot as plt
 
+    adata = as_anndata(adata)
     col = f"{key_added}_polarization"
     if col not in adata.obs.columns:
         raise InputError(f"obs[{col!r}] not found; run tamclass.tl.classify(adata, key_added={key_added!r}) first")
     values = pd.to_numeric(adata.obs[col], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(values)
-    if ax is None:
+    own = ax is None
+    if own:
         fig, ax = plt.subplots(figsize=(5, 3.5))
     else:
         fig = ax.figure
@@ -366,4 +419,5 @@ def polarization(
         ax.set_ylim(-1.05, 1.05)
     ax.axvline(0, color="k", lw=0.5) if groupby is None else ax.axhline(0, color="k", lw=0.5)
     ax.set_title(f"macrophage polarization (n = {int(ok.sum()):,})")
-    return _finish(fig, ax, show, save, "tamclass_polarization")
+    return finish(fig, ax, own_figure=own, show=show, save=save, return_fig=return_fig,
+                  default_name="tamclass_polarization")

@@ -17,7 +17,7 @@ from ._library import (
     load,
     show,
 )
-from ._resolve import resolve
+from ._resolve import from_net, resolve, to_net
 from ._signature import Signature
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "available",
     "citations",
     "current_symbol",
+    "from_net",
     "curation_log",
     "gene_symbols",
     "human_to_mouse",
@@ -40,5 +41,6 @@ __all__ = [
     "resolve",
     "show",
     "split_signed",
+    "to_net",
     "write_gmt",
 ]

@@ -148,6 +148,8 @@ def match_genes(genes, var_names, species: str = "human") -> tuple[dict[str, str
     species
         ``"human"`` or ``"mouse"``: which alias table to use.
 
+    Notes
+    -----
     Pass ``adata.var_names`` itself (a :class:`pandas.Index`, whose hash table pandas caches) rather than a
     list when matching many sets against the same data: a list is turned into a set on every call.
 

@@ -16,7 +16,18 @@ from ._signature import Signature
 
 
 def split_signed(genes) -> tuple[list[str], list[str]]:
-    """Split UCell-style ``GENE+`` / ``GENE-`` symbols into (up, down); unsuffixed genes are up."""
+    """Split UCell-style ``GENE+`` / ``GENE-`` symbols into (up, down); unsuffixed genes are up.
+
+    Parameters
+    ----------
+    genes
+        Iterable of symbols; ``None`` entries are skipped, duplicates dropped (first kept).
+
+    Returns
+    -------
+    tuple of list
+        ``(up, down)`` symbols without their suffixes, in input order.
+    """
     up: list[str] = []
     down: list[str] = []
     for g in genes:
@@ -36,8 +47,9 @@ def split_signed(genes) -> tuple[list[str], list[str]]:
     return up, down
 
 
-def read_gmt(path, *, species: str = "human", category: str = "custom") -> dict[str, Signature]:
-    """Read a ``.gmt`` (or ``.gmt.gz``) file into ``dict`` name -> :class:`Signature`.
+def read_gmt(path, *, species: str = "human", category: str = "custom",
+             pair_up_dn: bool = False) -> dict[str, Signature]:
+    """Read a ``.gmt`` (or ``.gmt.gz``) file into ``dict`` name -> :class:`~tamclass.signatures.Signature`.
 
     Parameters
     ----------
@@ -48,6 +60,14 @@ def read_gmt(path, *, species: str = "human", category: str = "custom") -> dict[
         Species recorded on the signatures (``"human"`` or ``"mouse"``).
     category
         Category recorded on the signatures.
+    pair_up_dn
+        Join MSigDB-style pairs ``NAME_UP`` + ``NAME_DN`` into one signed set ``NAME`` (up and down
+        genes), as :func:`write_gmt` writes signed sets; a ``NAME_DN`` without its ``NAME_UP`` becomes a
+        down-only set ``NAME``. Off by default: in MSigDB collections such pairs are separate sets.
+
+    Returns
+    -------
+    ``dict`` set name -> :class:`~tamclass.signatures.Signature`, in file order.
 
     Examples
     --------
@@ -91,20 +111,89 @@ def read_gmt(path, *, species: str = "human", category: str = "custom") -> dict[
                               notes=f"read from {p.name}", meta=meta)
     if not out:
         raise SignatureError(f"GMT file {str(p)!r} contains no gene sets")
+    return _pair_up_dn(out) if pair_up_dn else out
+
+
+def _pair_up_dn(sets: dict[str, Signature]) -> dict[str, Signature]:
+    """Join ``NAME_UP`` / ``NAME_DN`` sets into signed sets ``NAME`` (the inverse of write_gmt's split)."""
+    from dataclasses import replace
+
+    bases = {n[:-3] for n in sets if n.endswith("_DN") and len(n) > 3}
+    clash = sorted(b for b in bases if b in sets)
+    if clash:
+        raise SignatureError(f"pair_up_dn=True: joined set name(s) {clash} also appear as sets of their own")
+    out: dict[str, Signature] = OrderedDict()
+    for name, sig in sets.items():
+        base, suffix = name[:-3], name[-3:]
+        if suffix == "_UP" and base + "_DN" in sets:
+            down = sets[base + "_DN"]
+            out[base] = replace(sig, name=base, down=tuple(down.up) + tuple(down.down))
+        elif suffix == "_DN" and base + "_UP" in sets:
+            continue  # joined with its _UP half
+        elif suffix == "_DN" and base:
+            out[base] = replace(sig, name=base, up=(), down=tuple(sig.up) + tuple(sig.down))
+        else:
+            out[name] = sig
     return out
 
 
-def write_gmt(signatures, path, *, species: str = "human") -> Path:
-    """Write signatures to a GMT file; signed sets get ``GENE+`` / ``GENE-`` gene columns.
+_SIGNED = ("split", "suffix")
+
+
+def _description(sig: Signature) -> str:
+    """The GMT description field as ONE whitespace-free token: MSigDB puts a URL there, and readers that
+    split lines on any whitespace (``decoupler.pp.read_gmt``) skip exactly one token before the genes."""
+    desc = sig.meta.get("description") if isinstance(sig.meta, dict) else None
+    if desc and len(str(desc).split()) == 1:
+        return str(desc).strip()
+    if sig.doi:
+        return f"https://doi.org/{sig.doi}"
+    if sig.pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{sig.pmid}/"
+    return "NA"
+
+
+def _check_token(kind: str, value: str, name: str) -> None:
+    if not value or len(value.split()) != 1 or value != value.strip():
+        raise SignatureError(
+            f"{kind} {value!r} of set {name!r} is empty or contains whitespace; GMT readers that split on "
+            "whitespace (decoupler) would misread it - rename it (e.g. replace spaces with '_')"
+        )
+
+
+def _gmt_rows(sig: Signature, signed: str) -> list[tuple[str, list[str]]]:
+    """(set name, genes) rows for one signature; signed sets as MSigDB ``_UP``/``_DN`` pairs or UCell suffixes."""
+    if not sig.down:
+        return [(sig.name, list(sig.up))]
+    if signed == "suffix":
+        return [(sig.name, [f"{g}+" for g in sig.up] + [f"{g}-" for g in sig.down])]
+    rows = [(f"{sig.name}_UP", list(sig.up))] if sig.up else []
+    return rows + [(f"{sig.name}_DN", list(sig.down))]
+
+
+def write_gmt(signatures, path, *, species: str = "human", signed: str = "split") -> Path:
+    """Write signatures to a GMT file that decoupler, GSEApy and MSigDB tools read back exactly.
+
+    One line per set: ``name <TAB> description <TAB> gene <TAB> gene ...``. The description is a
+    single token without whitespace (the signature's DOI or PubMed URL, else ``NA``), as in MSigDB's
+    own files, because ``decoupler.pp.read_gmt`` splits lines on any whitespace and skips exactly one
+    field before the genes. Set names and genes with whitespace are refused.
 
     Parameters
     ----------
     signatures
-        Anything :func:`~tamclass.signatures.resolve` accepts (library names, dicts, Signature objects).
+        Anything :func:`~tamclass.signatures.resolve` accepts (library names, dicts, Signature objects,
+        a decoupler net).
     path
-        Output file (overwritten).
+        Output file (replaced atomically if it exists).
     species
         Species used to resolve library names.
+    signed
+        How to write a set with down genes. ``"split"`` (default, MSigDB's convention, read by every
+        GMT tool): two sets ``NAME_UP`` and ``NAME_DN``; :func:`read_gmt` with ``pair_up_dn=True`` joins
+        them again. ``"suffix"``: one set with UCell's ``GENE+`` / ``GENE-`` (read back by tamclass and
+        UCell; other tools would take ``GENE-`` for a gene name). Sets without down genes are the same
+        either way.
 
     Returns
     -------
@@ -113,28 +202,27 @@ def write_gmt(signatures, path, *, species: str = "human") -> Path:
     Examples
     --------
     >>> import tamclass as tc
-    >>> tc.signatures.write_gmt("default", "tamclass_default.gmt")
+    >>> tc.signatures.write_gmt("default", "tamclass_default.gmt")          # doctest: +SKIP
+    >>> net = decoupler.pp.read_gmt("tamclass_default.gmt")                 # doctest: +SKIP
     """
+    from .._io import write_text_atomic
     from ._resolve import resolve
 
-    sigs = resolve(signatures, species=species)
-    lines = []
-    for name, sig in sigs.items():
-        if any(c in name for c in "\t\n\r"):
-            raise SignatureError(f"signature name {name!r} contains a tab or newline; it cannot be written to GMT")
-        desc = sig.meta.get("description") if isinstance(sig.meta, dict) else None
-        parts = [p for p in (sig.doi and f"doi:{sig.doi}", sig.pmid and f"PMID:{sig.pmid}",
-                             sig.version and f"tamclass library {sig.version}") if p]
-        desc = "; ".join(x for x in (desc or sig.citation or "", *parts) if x) or "NA"
-        desc = " ".join(desc.split())
-        if sig.down:
-            genes = [f"{g}+" for g in sig.up] + [f"{g}-" for g in sig.down]
-        else:
-            genes = list(sig.up)
-        lines.append("\t".join([name, desc, *genes]))
-    p = Path(os.fspath(path))
+    if signed not in _SIGNED:
+        raise SignatureError(f"signed={signed!r}: use 'split' (NAME_UP / NAME_DN sets) or 'suffix' (GENE+ / GENE-)")
+    lines, names = [], set()
+    for sig in resolve(signatures, species=species).values():
+        desc = _description(sig)
+        _check_token("description", desc, sig.name)
+        for name, genes in _gmt_rows(sig, signed):
+            _check_token("set name", name, sig.name)
+            for g in genes:
+                _check_token("gene", g, sig.name)
+            if name in names:
+                raise SignatureError(f"two GMT sets would both be named {name!r}; rename one of the signatures")
+            names.add(name)
+            lines.append("\t".join([name, desc, *genes]))
     try:
-        p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return write_text_atomic("\n".join(lines) + "\n", os.fspath(path))
     except OSError as err:
-        raise TamclassIOError(f"cannot write GMT file {str(p)!r}: {err}") from err
-    return p
+        raise TamclassIOError(f"cannot write GMT file {os.fspath(path)!r}: {err}") from err

@@ -199,10 +199,11 @@ def available(species: str | None = None, category: str | None = None) -> pd.Dat
 
     Returns
     -------
-    DataFrame indexed by set name with columns ``n_genes, n_up, n_down, category, role, species, grade,
-    in_default, citation, doi, pmid, pmid_status, direction, native_species, description, source_file``
-    (``pmid_status``: ``read_on_pubmed``, ``corroborated`` - seen in an independent public source, not read
-    on PubMed - or ``unverified``).
+    DataFrame
+        Indexed by set name, with columns ``n_genes, n_up, n_down, category, role, species, grade,
+        in_default, citation, doi, pmid, pmid_status, direction, native_species, description, source_file``
+        (``pmid_status``: ``read_on_pubmed``, ``corroborated`` - seen in an independent public source, not
+        read on PubMed - or ``unverified``).
 
     Examples
     --------

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .._data import _looks_like_mouse, describe_var_names, map_genes, resolve_matrix
 from .._errors import GeneOverlapError, InputError, NormalizationError, SignatureError, TamclassWarning
-from .._settings import logger
+from .._settings import logger, numba_threads
 from .._version import __version__
 
 __all__ = ["score"]
@@ -118,6 +118,8 @@ def score(
     min_genes: int | None = None,
     species: str = "human",
     progress: bool | None = None,
+    obs_columns: bool | str = False,
+    mod: str | None = None,
 ):
     """Score gene signatures in every cell.
 
@@ -133,8 +135,9 @@ def score(
     signatures
         ``"default"``, ``"all"``, a library set or category name, a list of these, a dict
         ``{name: [genes]}`` (UCell's ``GENE+``/``GENE-`` suffixes mark up/down genes),
-        :class:`~tamclass.signatures.Signature` objects or a ``.gmt`` path; see
-        :func:`tamclass.signatures.resolve`.
+        :class:`~tamclass.signatures.Signature` objects, a ``.gmt`` path or a decoupler ``net``
+        DataFrame (``source``, ``target``, optional ``weight``; a negative weight marks a down
+        gene); see :func:`tamclass.signatures.resolve`.
     method
         ``"rank"`` (UCell, default), ``"module"`` (scanpy ``score_genes``), ``"aucell"``
         (decoupler AUCell) or ``"mean"`` (mean per-gene z-score); see ``tc.scoring.methods()``.
@@ -147,7 +150,8 @@ def score(
     key_added
         Prefix of the keys written (see Returns).
     chunk_size
-        Cells per chunk (default ``tc.settings.chunk_size`` = 10,000).
+        Cells per chunk (default ``tc.settings.chunk_size``, 10,000). Threads of the scoring
+        kernels: ``tc.settings.n_jobs``.
     random_state
         Seed. ``module``: control-gene draws (only when a bin holds more than ``ctrl_size``
         genes); ``aucell``: the tie-breaking gene shuffle (0 = decoupler's). Never touches the
@@ -169,6 +173,14 @@ def score(
         ``"human"`` or ``"mouse"``: which symbols (and aliases) to match.
     progress
         Show a progress bar (default: only in an interactive terminal).
+    obs_columns
+        Also copy the new scores into ``adata.obs`` columns named like the signatures (a string:
+        used as a prefix of the names), so ``scanpy.pl.umap(adata, color="Cheng2021_M2")`` works.
+        Off by default. An existing ``obs`` column that tamclass did not write is never replaced:
+        the call fails before scoring. Same as :func:`tamclass.get.scores_to_obs` afterwards.
+    mod
+        Modality to score when ``adata`` is a :class:`mudata.MuData` (default ``"rna"``); results
+        are written into ``mdata.mod[mod]``.
 
     Returns
     -------
@@ -180,6 +192,10 @@ def score(
     ``adata.uns[key_added]["score"]``
         Provenance: method, params, library and tamclass versions, per-signature
         ``genes_used``/``genes_missing``/``n_up``/``n_down``, ``skipped`` and the input used.
+    ``adata.obs[name]`` (only with ``obs_columns``)
+        Copies of the new score columns; their names are listed in ``adata.uns[key_added]["obs_columns"]``.
+
+    decoupler reads the scores as an AnnData with ``decoupler.pp.get_obsm(adata, "tamclass_scores")``.
 
     Missing genes: ``rank`` counts absent genes as unexpressed (UCell/pyucell ``impute``); the
     other methods use the present genes only.
@@ -199,7 +215,12 @@ def score(
     from ..scoring._sets import IndexedSet
     from ..signatures import resolve
 
+    from .._io import as_anndata
+    from ..get import check_obs_free, scores_to_obs
+
+    adata = as_anndata(adata, mod, what="adata")
     meth = get_method(method)
+    prefix = _obs_prefix(obs_columns)
     if not isinstance(key_added, str) or not key_added:
         raise InputError(f"key_added must be a non-empty string, got {key_added!r}")
     min_genes = _check_min_genes(min_genes)
@@ -218,6 +239,8 @@ def score(
             f"signature names cannot contain '/' (h5ad files use it as a path separator): {slashed}; rename them, "
             "e.g. {name.replace('/', '_'): genes}"
         )
+    if prefix is not None:  # fail before the work, not after it
+        check_obs_free(adata, [f"{prefix}{n}" for n in sigs], key_added)
     implicit = _implicit_names(signatures, species)
     source = resolve_matrix(adata, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols)
     _warn_species_mismatch(source.var_names, species)
@@ -307,12 +330,26 @@ def score(
         values, plan = _dask.score_dask(meth, indexed, source, params, chunk_size=chunk_size)
     else:
         chunks = _nonneg_stream(source, meth, chunk_size, progress)
-        values, plan = score_chunks(meth, indexed, chunks, source.n_obs, source.n_vars, params)
+        with numba_threads():
+            values, plan = score_chunks(meth, indexed, chunks, source.n_obs, source.n_vars, params)
 
     names = [s.name for s in indexed]
     new = pd.DataFrame(values, index=pd.Index(adata.obs_names), columns=names)
     _write(adata, key_added, new, _provenance(meth, plan, params, source, kind, info, skipped, layer, use_raw, species))
+    if prefix is not None:
+        scores_to_obs(adata, names, key_added=key_added, prefix=prefix)
     return adata if copy else None
+
+
+def _obs_prefix(obs_columns) -> str | None:
+    """``obs_columns``: False -> None (no obs columns), True -> "" (no prefix), a string -> that prefix."""
+    if obs_columns is False or obs_columns is None:
+        return None
+    if obs_columns is True:
+        return ""
+    if isinstance(obs_columns, str):
+        return obs_columns
+    raise InputError(f"obs_columns must be True, False or a prefix string, got {obs_columns!r}")
 
 
 def _used_params(meth, plan, params) -> dict:

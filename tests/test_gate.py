@@ -27,26 +27,26 @@ def _panels():
     return (Panel("myeloid", "myeloid", "myeloid", ("A",), ""), Panel("macrophage", "macrophage", "myeloid", ("B",), ""),
             Panel("monocyte", "monocyte", "myeloid", ("C",), ""), Panel("cDC2", "dendritic", "myeloid", ("D",), ""),
             Panel("T_cell", "other", "negative", ("E",), ""), Panel("mast", "other", "negative", ("F",), ""),
-            Panel("platelet", "other", "contaminant", ("G",), ""))
+            Panel("erythrocyte", "other", "contaminant", ("G",), ""))
 
 
 def test_decide_hand_computed():
     from tamclass.gating._rules import decide
 
     nan = np.nan
-    #               myeloid  mac   mono  cDC2   T     mast  platelet
+    #               myeloid  mac   mono  cDC2   T     mast  erythrocyte
     S = np.array([[0.30, 0.40, 0.20, 0.05, 0.00, 0.00, 0.00],   # macrophage: best lineage panel
                   [0.30, 0.10, 0.35, 0.05, 0.00, 0.00, 0.00],   # monocyte
                   [0.20, 0.05, 0.10, 0.30, 0.00, 0.00, 0.00],   # dendritic
                   [0.30, 0.40, 0.10, 0.00, 0.00, 0.38, 0.00],   # mast leads within margin 0.05: not myeloid
                   [0.05, 0.05, 0.05, 0.00, 0.40, 0.00, 0.00],   # T cell
-                  [0.30, 0.40, 0.10, 0.00, 0.00, 0.00, 0.90],   # platelet transcripts do not veto
-                  [0.02, 0.01, 0.01, 0.00, 0.00, 0.00, 0.60],   # a platelet
+                  [0.30, 0.40, 0.10, 0.00, 0.00, 0.00, 0.90],   # ambient haemoglobin does not veto
+                  [0.02, 0.01, 0.01, 0.00, 0.00, 0.00, 0.60],   # a red cell
                   [0.02, 0.01, 0.01, 0.00, 0.03, 0.00, 0.00],   # nothing: unresolved
                   [0.40, nan, nan, nan, 0.00, nan, nan]])       # myeloid, no lineage panel scorable
     d = decide(S, _panels(), min_score=0.1, margin=0.05)
     np.testing.assert_array_equal(d.codes, [0, 1, 2, 3, 3, 0, 3, 3, 3])
-    assert list(d.lineage) == ["macrophage", "monocyte", "cDC2", "mast", "T_cell", "macrophage", "platelet",
+    assert list(d.lineage) == ["macrophage", "monocyte", "cDC2", "mast", "T_cell", "macrophage", "erythrocyte",
                                "unresolved", "myeloid"]
     np.testing.assert_array_equal(d.myeloid, [1, 1, 1, 0, 0, 1, 0, 0, 1])
 
@@ -68,6 +68,7 @@ def test_gating_model_file_is_biologically_sound():
     pos = {g for p in panels if p.role == "myeloid" for g in p.genes}
     neg = {g for p in panels if p.role != "myeloid" for g in p.genes}
     assert not pos & neg
+    assert sum("FLT3" in p.genes for p in panels) == 2  # cDC1 and cDC2 share the DC receptor on purpose
     assert not {"S100A8", "S100A9", "LYZ"} & set(names["monocyte"].genes)
     assert {"C1QA", "C1QB", "C1QC", "APOE"} <= set(names["macrophage"].genes)
     assert not {"S100A8", "S100A9", "S100A12", "FCN1", "VCAN", "CD14", "LYZ"} & set(names["neutrophil"].genes)

@@ -6,9 +6,11 @@ positive / negative style (Andreatta et al. 2022):
 
 1. **Myeloid or not.** The best myeloid panel (the common monocyte/macrophage/DC panel, or any one
    lineage's) must reach ``min_score`` and lead the best negative lineage (T, NK, B, plasma, epithelial,
-   fibroblast, endothelial incl. post-capillary venules, perivascular, neutrophil, mast/basophil,
-   erythrocyte, platelet) by ``margin``. Neutrophils and mast cells are lineages of their own here,
-   never "not quite monocytes": their panels hold only genes the monocyte/macrophage programme lacks.
+   fibroblast, endothelial incl. post-capillary venules, perivascular, neutrophil, mast/basophil, platelet)
+   by ``margin``. Neutrophils and mast cells are lineages of their own here, never "not quite monocytes":
+   their panels hold only genes the monocyte/macrophage programme lacks. The erythrocyte panel is a
+   *contaminant*: it names cells without myeloid evidence but does not veto a myeloid call, because
+   ambient haemoglobin sticks to every droplet of a bloody tumour.
 2. **Which myeloid lineage.** The lineage panel (macrophage, monocyte, cDC1, cDC2, mregDC, pDC) with the
    highest score wins. The panels are built so that this is a comparison of programmes, not of how
    abundant a gene is: the macrophage panel is the tissue programme (C1Q, APOE/APOC1, CD163, MRC1,

@@ -287,7 +287,7 @@ def classify(
     }
     result = {}
     if not mask.any():
-        msg = (f"no cells to classify: obs[{key_added + '_is_macrophage'!r}] is False for all {adata.n_obs} cells. "
+        msg = (f"no macrophages to classify: obs[{key_added + '_is_macrophage'!r}] is False for all {adata.n_obs} cells. "
                "Every cell is written as 'not macrophage' with NaN confidence/probabilities. If these cells are "
                "macrophages, check the gate (tc.tl.gate, gene symbols, species) or set the column yourself.")
         notes.append(msg)

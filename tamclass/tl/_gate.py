@@ -88,8 +88,8 @@ def gate(
        are gated on what they have): myeloid lineages -- a common monocyte/macrophage/DC panel, macrophage,
        monocyte, cDC1, cDC2, mregDC, pDC -- and lineages to exclude -- T, NK, B, plasma, epithelial,
        fibroblast, endothelial (with post-capillary venules), perivascular (pericytes, smooth muscle),
-       neutrophil, mast/basophil -- and contaminants (red cells, platelets: they name cells without myeloid
-       evidence, but do not veto a myeloid call, since their transcripts stick to monocytes). A myeloid panel
+       neutrophil, mast/basophil, platelet -- and a contaminant (red cells: it names cells without myeloid
+       evidence but does not veto a myeloid call, since ambient haemoglobin sticks to every droplet). A myeloid panel
        needs 2 genes in the data, a negative one 1; a panel below that is *undecidable* and a :class:`~tamclass._errors.TamclassWarning`
        names the lineages that cannot be identified or excluded.
     2. **Smoothing.** Scores are averaged over each cell's ``smooth_k`` nearest neighbours (UCell

@@ -45,18 +45,79 @@ def test_keys_and_values(classified):
         P = a.obsm[k]
         assert isinstance(P, pd.DataFrame) and list(P.index) == list(a.obs_names)
         assert P[~mac].isna().all().all()
-        np.testing.assert_allclose(P[mac].sum(1), 1.0, rtol=1e-6)
+        np.testing.assert_allclose(P[mac].sum(1), 1.0, rtol=1e-6)  # a network was trained on the evidence calls
     assert list(a.obsm["tamclass_state_proba"].columns) == ["M1-like", "M2-like"]
+    # polarization is the evidence: tanh((z(M2) - z(M1)) / 4), recomputed from the z written to obsm
+    Z = a.obsm["tamclass_state_z"].to_numpy()
     pol = a.obs["tamclass_polarization"].to_numpy()
-    assert np.isnan(pol[~mac]).all() and (np.abs(pol[mac]) <= 1).all()
-    P = a.obsm["tamclass_state_proba"].to_numpy()
-    np.testing.assert_allclose(pol[mac], P[mac, 1] - P[mac, 0])
+    assert np.isnan(pol[~mac]).all() and (np.abs(pol[mac]) < 1).all()
+    np.testing.assert_allclose(pol[mac], np.tanh((Z[mac, 1] - Z[mac, 0]) / 4))
+    # every label has its source; evidence labels are the class with the largest z above the Bonferroni bar
+    src = a.obs["tamclass_state_source"].astype(str).to_numpy()
+    assert set(src[~mac]) == {"not macrophage"}
+    ev = mac & (src == "evidence")
+    z_min = a.uns["tamclass"]["classify"]["state_model"]["z_min"]
+    assert z_min == pytest.approx(1.959964, abs=1e-5)
+    best = np.where(Z[ev].argmax(1) == 0, "M1-like", "M2-like")
+    assert (st[ev].astype(str).to_numpy() == best).all() and (Z[ev].max(1) >= z_min).all()
+    none = mac & (src == "none")
+    assert (st[none] == "unassigned").all()
+    net = mac & (src == "network")
     conf = a.obs["tamclass_state_confidence"].to_numpy()
-    assert ((st[mac] == "unassigned").to_numpy() == (conf[mac] < 0.7)).all()
+    assert (conf[net] >= 0.7).all() and (Z[net].max(1) < z_min).all()
     # the generated polarization is recovered
     true = a.obs["true_polarization"].to_numpy()
     both = mac & np.isfinite(true)
     assert np.corrcoef(true[both], pol[both])[0, 1] > 0.7
+
+
+def test_evidence_calls_hand_computed():
+    from tamclass.tl._classify import evidence_calls
+
+    Z = np.array([[3.0, 1.0], [1.0, 2.5], [1.0, 1.5], [np.nan, 2.1], [np.nan, np.nan]])
+    np.testing.assert_array_equal(evidence_calls(Z, 2.0), [0, 1, -1, 1, -1])
+
+
+def test_matched_null_hand_checks():
+    """Control genes come from the signature gene's own expression bin and never from a signature;
+    the z uses the null's mean and (floored) sd; the draw is seeded."""
+    from tamclass.scoring._null import SD_FLOOR, expression_bins, matched_control_sets, null_z
+
+    means = np.arange(100, dtype=float)
+    bins = expression_bins(means, 10)
+    np.testing.assert_array_equal(bins, np.arange(100) // 10)
+    sets = {"a": np.array([5, 55]), "b": np.array([95])}
+    ctrl = matched_control_sets(sets, means, n_sets=200, n_bins=10, rng=np.random.default_rng(0))
+    assert ctrl["a"].shape == (200, 2) and ctrl["b"].shape == (200, 1)
+    assert set(np.unique(ctrl["a"][:, 0])) <= set(range(0, 10)) - {5}
+    assert set(np.unique(ctrl["a"][:, 1])) <= set(range(50, 60)) - {55}
+    assert 95 not in ctrl["b"]
+    again = matched_control_sets(sets, means, n_sets=200, n_bins=10, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(ctrl["a"], again["a"])
+    null = np.array([[0.1, 0.2, 0.3], [0.5, 0.5, 0.5]])
+    np.testing.assert_allclose(null_z(np.array([0.4, 0.6]), null), [(0.4 - 0.2) / 0.1, 0.1 / SD_FLOOR])
+
+
+def test_small_sample_labelled_by_evidence_alone(gated):
+    """Five macrophages: no network can be trained, and clear cells still get their label, identical to the
+    evidence call they get inside the full sample (the null is per cell)."""
+    import tamclass as tc
+
+    mac = gated.obs_names[gated.obs["tamclass_is_macrophage"].to_numpy()]
+    full = gated.copy()
+    tc.tl.classify(full, device="cpu")
+    few = gated[list(mac[:5])].copy()
+    tc.tl.classify(few, device="cpu")
+    info = few.uns["tamclass"]["classify"]
+    assert "not trained" in info["state_model"]["status"] and "evidence only" in info["status"]
+    assert few.obsm["tamclass_state_proba"].isna().all().all()
+    src = few.obs["tamclass_state_source"].astype(str)
+    assert set(src) <= {"evidence", "none"}
+    labelled = src == "evidence"
+    assert labelled.sum() >= 1
+    ref = full.obsm["tamclass_state_z"].loc[few.obs_names]
+    # the same cells' evidence differs only through the genes' mean expression bins (control draw)
+    assert np.corrcoef(ref.to_numpy().ravel(), few.obsm["tamclass_state_z"].to_numpy().ravel())[0, 1] > 0.8
 
 
 def test_provenance_and_h5ad_roundtrip(classified, tmp_path):
@@ -68,6 +129,7 @@ def test_provenance_and_h5ad_roundtrip(classified, tmp_path):
     assert 0 <= sm["ece_calibrated"] <= 1 and 0 <= sm["ece_uncalibrated"] <= 1
     assert sm["n_calibration"] > 0 and sm["n_evaluation"] > 0 and "evaluation part" in sm["calibration_protocol"]
     assert sm["n_seeds"]["M1-like"] >= 10 and sm["n_seeds"]["M2-like"] >= 10
+    assert sm["n_evidence_calls"] == sm["n_seeds"]
     assert len(info["panel_genes"]) > 50
     path = tmp_path / "c.h5ad"
     classified.write_h5ad(path)
@@ -104,7 +166,7 @@ def test_runs_gate_when_missing(gated):
     import tamclass as tc
 
     a = gated[:400].copy()
-    del a.obs["tamclass_is_macrophage"], a.obs["tamclass_celltype"]
+    del a.obs["tamclass_is_macrophage"], a.obs["tamclass_celltype"], a.obs["tamclass_lineage"]
     del a.uns["tamclass"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -164,6 +226,7 @@ def test_backed_equals_in_memory(gated, tmp_path):
 
     small = gated[:500].copy()
     del small.uns["tamclass"], small.obs["tamclass_celltype"], small.obs["tamclass_is_macrophage"]
+    del small.obs["tamclass_lineage"]
     small.write_h5ad(tmp_path / "s.h5ad")
     mem = small.copy()
     with warnings.catch_warnings():

@@ -1,6 +1,7 @@
 """``tc.tl.classify``: M1-like / M2-like state, Ma 2022 TAM subset and a polarization index per macrophage."""
 from __future__ import annotations
 
+import time
 import warnings
 from datetime import datetime, timezone
 
@@ -379,6 +380,8 @@ def _classify_by_evidence(adata, mask, *, device, random_state, evidence_alpha, 
     from .._data import extract_genes
     from ..signatures._library import load
 
+    t0 = time.perf_counter()
+    timings = {}
     sigs = load([*STATE_SETS, *SUBSET_SETS], species=species)
     Z, _, used = evidence_z(adata, mask, sigs, n_controls=n_controls, n_bins=20, random_state=random_state,
                             progress=progress, **dict(layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
@@ -387,9 +390,12 @@ def _classify_by_evidence(adata, mask, *, device, random_state, evidence_alpha, 
     if untestable:
         warn(notes, f"classify: too few genes in the data to test {', '.join(untestable)}; these classes are never "
                     "called (a gene-filtered matrix or a targeted panel).", stacklevel=5)
+    timings["evidence"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     panel = list(dict.fromkeys(g for n in sigs for g in used[n]))
     X, found, _ = extract_genes(_rows(adata, mask), panel, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
                                 normalize="auto", species=species)
+    timings["extract_panel"] = time.perf_counter() - t0
     out = {"info": {"evidence_alpha": float(evidence_alpha), "n_controls": int(n_controls),
                     "support_z": float(support_z), "genes_used": {n: list(g) for n, g in used.items()},
                     "panel_genes": list(found), "state_sets": list(STATE_SETS), "subset_sets": list(SUBSET_SETS),
@@ -397,6 +403,7 @@ def _classify_by_evidence(adata, mask, *, device, random_state, evidence_alpha, 
                                     "negative = M1-like"}}
     for kind, names, classes, thr in (("state", STATE_SETS, STATE_CLASSES, thresholds[0]),
                                       ("subset", SUBSET_SETS, SUBSET_CLASSES, thresholds[1])):
+        t0 = time.perf_counter()
         z = Z[list(names)].to_numpy(dtype=np.float64)
         z_min = float(norm.isf(evidence_alpha / len(classes)))
         calls = evidence_calls(z, z_min)
@@ -410,6 +417,8 @@ def _classify_by_evidence(adata, mask, *, device, random_state, evidence_alpha, 
         minfo.update({"z_min": z_min, "n_evidence_calls": {classes[c]: int((calls == c).sum())
                                                            for c in range(len(classes))}})
         out["info"][f"{kind}_model"] = minfo
+        timings[f"{kind}_model"] = time.perf_counter() - t0
+    out["info"]["timings_s"] = {k: float(v) for k, v in timings.items()}
     zs = out["state"]["z"].to_numpy()
     out["polarization"] = np.tanh((zs[:, 1] - zs[:, 0]) / POLARIZATION_SCALE)
     out["info"]["status"] = "labelled by evidence" + (

@@ -112,7 +112,7 @@ def gate(
     Parameters
     ----------
     adata
-        Cells x genes: raw counts, log-normalised, or TPM (ranks are scale-free; TPM without a log is warned
+        Cells x genes (an AnnData, or a MuData whose ``rna`` modality is used): raw counts, log-normalised, or TPM (ranks are scale-free; TPM without a log is warned
         about because the smoothing embedding then uses linear values).
     groupby
         Optional ``obs`` column of clusters (e.g. an over-clustered leiden). Like CellTypist's majority
@@ -217,6 +217,10 @@ def gate(
 
 # ----------------------------------------------------------------------------------------- helpers
 def _resolve_copy(adata, copy: bool):
+    """The AnnData to write into: a MuData's ``rna`` modality, a copy with ``copy=True``."""
+    from .._io import as_anndata
+
+    adata = as_anndata(adata, what="adata")
     _check_adata(adata)
     if not copy:
         return adata

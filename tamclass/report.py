@@ -351,7 +351,7 @@ def _quality_row(what: str, info: dict, conf: pd.Series | None) -> dict:
         "model": what,
         "status": str(info.get("status", na)) if info else na,
         "median confidence (cells)": f"{c.median():.2f} (n = {len(c):,})" if len(c) else na,
-        "held-out accuracy": (f"{acc:.2f} on {int(n_eval):,} held-out seed cells" if np.isfinite(acc) and np.isfinite(n_eval)
+        "held-out accuracy": (f"{acc:.2f} on {int(n_eval):,} held-out evidence-called cells" if np.isfinite(acc) and np.isfinite(n_eval)
                               else f"{acc:.2f}" if np.isfinite(acc) else na),
         "ECE before / after temperature scaling": (f"{e0:.3f} / {e1:.3f}" if np.isfinite(e0) and np.isfinite(e1) else na),
     }
@@ -364,19 +364,28 @@ def _quality_row(what: str, info: dict, conf: pd.Series | None) -> dict:
     return row
 
 
-def _state_status(cl: dict, which: str, col_present: bool) -> str:
-    """What really happened to this label, from the sub-model's own status (not classify's summary line)."""
+def _state_status(cl: dict, which: str, col_present: bool, labelled: bool = False) -> str:
+    """What really happened to this label, from the sub-model's own status (not classify's summary line).
+    ``labelled``: some macrophage got a label (evidence calls exist even when no network was trained)."""
     info = _model_info(cl, which)
     status = str(info.get("status", "")) if info else ""
     if not col_present:
         return "not classified (no column)"
     if status == "trained":
-        return "classified with a network trained on signature seeds"
+        return "labelled by evidence calls, extended by a network trained on them"
     if status == "user model":
         return "classified with a user model"
+    if status and labelled:
+        return f"labelled by evidence calls only (no network: {status})"
     if status:
         return f"not classified: {status}"
     return str(cl.get("status", "not available"))
+
+
+def _labelled(adata, col: str) -> bool:
+    if col not in adata.obs.columns:
+        return False
+    return bool((~adata.obs[col].astype(str).isin(["unassigned", "not macrophage"])).any())
 
 
 def _sec_states(adata, key: str) -> str:
@@ -406,7 +415,7 @@ def _sec_states(adata, key: str) -> str:
     if quality:
         parts.append("<h3>Confidence and the model's own accuracy</h3>"
                      '<p class="note">Confidence is the calibrated probability of the assigned label. Held-out accuracy '
-                     "is the agreement with signature-seed labels on seed cells kept out of training (not ground "
+                     "is the agreement with the evidence calls on evidence-called cells kept out of training (not ground "
                      "truth); ECE = expected calibration error on those cells.</p>"
                      + _table(pd.DataFrame(quality).set_index("model")))
     pcol = f"{key}_polarization"
@@ -418,7 +427,7 @@ def _sec_states(adata, key: str) -> str:
     if cl:
         keep = {}
         for col, which in ((f"{key}_state", "state"), (f"{key}_subset", "subset")):
-            keep[f"{which}"] = _state_status(cl, which, col in adata.obs.columns)
+            keep[f"{which}"] = _state_status(cl, which, col in adata.obs.columns, _labelled(adata, col))
         if str(cl.get("status", "")).startswith(("no macrophages", "classified with a user")):
             keep["classify"] = cl["status"]
         keep.update({k: cl[k] for k in ("polarization", "state_threshold", "subset_threshold", "device") if k in cl})
@@ -526,9 +535,9 @@ def _sec_params(adata, key: str) -> str:
         d = uns.get(step)
         if isinstance(d, dict):
             d = {kk: vv for kk, vv in d.items() if kk != "signatures"}
-            if step == "classify" and str(d.get("status", "")).startswith("classified with a network"):
-                # classify's one-line summary says "trained" even when a sub-model was not: print what happened
-                d["status"] = "; ".join(f"{w}: {_state_status(d, w, f'{key}_{w}' in adata.obs.columns)}"
+            if step == "classify" and str(d.get("status", "")).startswith("labelled by evidence"):
+                # classify's one-line summary covers both labels: print what happened to each
+                d["status"] = "; ".join(f"{w}: {_state_status(d, w, f'{key}_{w}' in adata.obs.columns, _labelled(adata, f'{key}_{w}'))}"
                                         for w in ("state", "subset"))
             for k, v in _flatten(d):
                 rows.append((step, k, v))

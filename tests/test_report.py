@@ -211,7 +211,7 @@ def test_report_confidence_sits_next_to_the_models_accuracy(pipeline_adata):
     head = rows["model"]
     row = rows["M1-like / M2-like state"]
     assert row[head.index("held-out accuracy")] == \
-        f"{info['held_out_accuracy']:.2f} on {info['n_evaluation']:,} held-out seed cells"
+        f"{info['held_out_accuracy']:.2f} on {info['n_evaluation']:,} held-out evidence-called cells"
     assert row[head.index("ECE before / after temperature scaling")] == \
         f"{info['ece_uncalibrated']:.3f} / {info['ece_calibrated']:.3f}"
     assert row[head.index("median confidence (cells)")].split()[0] == \

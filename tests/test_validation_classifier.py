@@ -104,12 +104,10 @@ def _alasoo(shared_data, n_cells=150):
 
 
 def _argmax_index(adata):
-    """The seeding baseline: d = z(M2) - z(M1) of the Cheng 2021 rank scores; argmax label = sign of d."""
-    from tamclass.classifier._scores import compute_scores
-    from tamclass.classifier._seeds import state_difference
-
-    S, _ = compute_scores(adata, ["Cheng2021_M1", "Cheng2021_M2"], reuse=False)
-    return state_difference(S.iloc[:, 0].to_numpy(), S.iloc[:, 1].to_numpy())
+    """The baseline the labels learn from: d = z(M2) - z(M1), the evidence of each state in the cell (written by
+    classify to obsm); the plain argmax label is the sign of d."""
+    Z = adata.obsm["tamclass_state_z"]
+    return (Z["M2-like"] - Z["M1-like"]).to_numpy()
 
 
 @pytest.fixture(scope="module")

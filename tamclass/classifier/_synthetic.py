@@ -61,8 +61,12 @@ def synthetic_macrophages(
         return np.array(sorted({pos[g] for n in names for g in sigs[n].up if g in pos}), dtype=np.int64)
 
     base = rng.lognormal(mean=0.0, sigma=1.6, size=len(genes))
-    base /= base.sum()
     mac, mono, tcell = idx("Macrophage_identity"), idx("Monocyte_classical"), idx("Neg_T_cell")
+    # marker genes of lineages no program models (B, NK, plasma, stroma, granulocytes, platelets, red cells)
+    # are nearly silent in every cell, as in real cells, instead of drawing a random baseline
+    other = np.setdiff1d(idx(*[n for n, s in sigs.items() if s.category == "negative_lineage"]), tcell)
+    base[other] *= 0.01
+    base /= base.sum()
     m1, m2 = idx("Cheng2021_M1", "Ma2022_IFN_TAM"), idx("Cheng2021_M2", "Ma2022_LA_TAM", "Ma2022_RTM_TAM")
     fractions = fractions or {"macrophage": 1.0}
     progs = list(fractions)

@@ -41,22 +41,6 @@ def _keys(k):
     }
 
 
-def _labels(proba: np.ndarray, classes, threshold: float, mask: np.ndarray, n_obs: int):
-    """Categorical labels over all cells: argmax when max proba >= threshold, else unassigned;
-    'not macrophage' outside the mask. Also returns the confidence (max proba, NaN outside)."""
-    cats = [*classes, UNASSIGNED, NOT_MACROPHAGE]
-    lab = np.full(n_obs, NOT_MACROPHAGE, dtype=object)
-    conf = np.full(n_obs, np.nan)
-    if proba is not None and proba.shape[0]:
-        c = proba.max(axis=1)
-        best = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-        lab[mask] = np.where(c >= threshold, best, UNASSIGNED)
-        conf[mask] = c
-    elif mask.any():
-        lab[mask] = UNASSIGNED
-    return pd.Categorical(lab, categories=cats), conf
-
-
 def _proba_frame(proba, classes, mask, obs_names) -> pd.DataFrame:
     full = np.full((len(obs_names), len(classes)), np.nan)
     if proba is not None and proba.shape[0]:

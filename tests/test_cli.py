@@ -80,11 +80,11 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def _api_reference(src, *, classify=True):
+def _api_reference(src, *, classify=True, groupby=None):
     """What the Python API gives on the same file (the CLI must give the same)."""
     adata = ad.read_h5ad(src)
     tc.tl.score(adata, "default", random_state=0)
-    tc.tl.gate(adata)
+    tc.tl.gate(adata, groupby=groupby)
     if classify:
         tc.tl.classify(adata, random_state=0)
     return adata
@@ -152,7 +152,7 @@ def test_score_end_to_end(workdir):
     assert abs(out.layers["counts"] - src_adata.layers["counts"]).max() == 0
 
     # --- thin shell: the same numbers as the Python API
-    ref = _api_reference(src)
+    ref = _api_reference(src, groupby="leiden")
     _assert_same_results(out, ref)
     table = tc.tl.summarize(ref, "sample")
     np.testing.assert_allclose(out.uns["tamclass"]["samples"]["n_macrophages"].to_numpy(dtype=float),

@@ -147,3 +147,12 @@ def assert_same_result(cli, api, key_added: str = "tamclass") -> None:
     assert set(cli.uns) == set(api.uns)
     _close(dict(cli.uns), dict(api.uns), "uns")
     assert f"{key_added}_scores" in cli.obsm
+
+
+def make_all_inputs(directory: Path) -> dict[str, Path]:
+    """:func:`make_inputs` plus ``MODEL``: a small model trained on the demo's clusters through the API."""
+    paths = make_inputs(directory)
+    model = tc.tl.train(ad.read_h5ad(paths["human"]), "leiden", epochs=5, random_state=0)
+    paths["MODEL"] = directory / "leiden.tcmodel"
+    model.save(paths["MODEL"])
+    return paths

@@ -543,14 +543,7 @@ NOT_RESULT_OPTIONS = {"-h", "--help", "-o", "--output", "-v", "--verbose", "-q",
 def parity_inputs(tmp_path_factory):
     import _cli_parity
 
-    root = tmp_path_factory.mktemp("parity")
-    paths = _cli_parity.make_inputs(root)
-    # a small model for --model, trained on the demo's clusters through the API
-    train = ad.read_h5ad(paths["human"])
-    model = tc.tl.train(train, "leiden", epochs=5, random_state=0)
-    paths["MODEL"] = root / "leiden.tcmodel"
-    model.save(paths["MODEL"])
-    return paths
+    return _cli_parity.make_all_inputs(tmp_path_factory.mktemp("parity"))
 
 
 def test_parity_cases_cover_every_score_option():

@@ -623,18 +623,21 @@ def build_parser() -> argparse.ArgumentParser:
     ssub.required = True
     q = ssub.add_parser("list", help="list the signature sets")
     _add_verbosity(q, top=False)
-    q.add_argument("--species", choices=["human", "mouse"], default=None)
+    q.add_argument("--species", choices=["human", "mouse"], default=None,
+                   help="only the sets available for this species (default: every set; the species column lists both)")
     q.add_argument("--category", default=None, help="only this category (identity, polarization, tam_subset, ...)")
     q.add_argument("--tsv", action="store_true", help="print all columns as TSV")
     q = ssub.add_parser("show", help="show one signature (genes, citation)")
     _add_verbosity(q, top=False)
     q.add_argument("name")
-    q.add_argument("--species", choices=["human", "mouse"], default="human")
+    q.add_argument("--species", choices=["human", "mouse"], default="human",
+                   help="show the human (default) or the mouse version of the set")
     q = ssub.add_parser("export", help="export signatures as a GMT file")
     _add_verbosity(q, top=False)
     q.add_argument("--names", nargs="+", default=None, metavar="NAME",
                    help="set names / categories / 'default' / 'all' (default: default)")
-    q.add_argument("--species", choices=["human", "mouse"], default="human")
+    q.add_argument("--species", choices=["human", "mouse"], default="human",
+                   help="export the human (default) or the mouse versions of the sets")
     q.add_argument("-o", "--output", metavar="FILE.gmt", required=True)
     p.set_defaults(func=cmd_signatures)
 

@@ -9,6 +9,7 @@ tutorial; tests/test_notebooks.py executes the committed notebook with nbclient 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -25,11 +26,12 @@ CELLS = [
     md("# tamclass tutorial: tumour-associated macrophages end to end\n\n"
        "load → score → gate → classify → plots → per-sample summary → literature evidence → "
        "survival and random-effects pooling.\n\n"
-       "Everything here runs offline on data shipped inside tamclass or scanpy. The cohort section at the end "
-       "also uses the public tables in `../shared/data` when that folder is present. "
+       "Sections 1-10 run offline on data shipped inside tamclass or scanpy. Section 11 (Cox and Kaplan–Meier on a "
+       "bulk cohort) needs a public table that tamclass does **not** ship; without it, that section prints a note "
+       "and is skipped. "
        "*Research use only: nothing here predicts an individual patient's risk.*"),
     code("%matplotlib inline\n"
-         "import warnings\n"
+         "import os\n"
          "import matplotlib.pyplot as plt\n"
          "import pandas as pd\n"
          "import scanpy as sc\n"
@@ -61,10 +63,9 @@ CELLS = [
     md("## 5. Classify polarization state and TAM subset\n"
        "With no model given, tamclass trains a small network on this dataset from signature-seeded confident cells "
        "(the Garnett idea), calibrates it by temperature scaling, and labels the rest. Low-confidence cells stay "
-       "`unassigned`; `obs['tamclass_polarization']` is a continuous M1 (−1) ↔ M2 (+1) index."),
-    code("with warnings.catch_warnings():\n"
-         "    warnings.simplefilter('ignore')\n"
-         "    tc.tl.classify(adata, random_state=0)\n"
+       "`unassigned`; `obs['tamclass_polarization']` is a continuous M1 (−1) ↔ M2 (+1) index. "
+       "Read any warning it prints: each one says what in the data limits the calls."),
+    code("tc.tl.classify(adata, random_state=0)\n"
          "adata.obs[['tamclass_celltype', 'tamclass_state', 'tamclass_subset']].value_counts().head(10)"),
     md("## 6. Plots"),
     code("tc.pl.embedding(adata, basis='umap', signatures=['Macrophage_identity', 'Cheng2021_M2', 'Ma2022_LA_TAM'], show=False)\n"
@@ -88,17 +89,24 @@ CELLS = [
     md("## 10. Random-effects meta-analysis across cohorts\n"
        "29 breast cancer cohorts of Ali et al. 2016 (*PLoS Med*): per-cohort Cox log HR per SD of the CIBERSORT M2 "
        "macrophage fraction, computed by `tc.prognosis.pool_cohorts` and shipped as summary statistics. "
-       "DerSimonian–Laird pooling (τ² truncated at 0, as R metafor does):"),
+       "DerSimonian–Laird pooling (τ² truncated at 0, as R metafor does). `exp=True` reports hazard ratios, and "
+       "the forest plot shows the same hazard ratios (on a log-spaced axis, where a CI is symmetric):"),
     code("cohorts = tc.datasets.ali2016_m2_cohorts()\n"
-         "res = tc.prognosis.meta_analysis(cohorts, effect='log_hr', se='se', method='DL')\n"
-         "res.to_hr().summary"),
+         "res = tc.prognosis.meta_analysis(cohorts, effect='log_hr', se='se', method='DL', exp=True)\n"
+         "res.summary"),
     code("tc.pl.forest(res, show=False)\nplt.show()"),
-    md("## 11. Your own cohort: bulk scoring, Cox and Kaplan–Meier (needs `../shared/data`)\n"
-       "SCAN-B (GSE96058) subset: 400 breast tumours with overall survival. Bulk rows are tumours, so the per-row "
-       "signature scores are the features (`method='mean'` handles log2 FPKM, which can be negative)."),
+    md("## 11. Optional: a bulk cohort with survival — Cox and Kaplan–Meier (data not shipped)\n"
+       "**tamclass ships no per-patient survival data**, so this section needs two files it does not include: a "
+       "400-tumour subset of SCAN-B (GSE96058; breast cancer, overall survival), `scanb_gse96058_400_log2fpkm.csv.gz` "
+       "and `scanb_gse96058_400_clinical.csv`, kept in the project's `shared/data/survival/` folder (not part of the "
+       "package). Set the environment variable `TAMCLASS_SHARED_DATA` to that `data` folder (or put `shared/data` "
+       "beside the checkout) to run it; otherwise the cells below print a note and do nothing. For your own cohort, "
+       "put your bulk expression (tumours × genes) in `expr` and your clinical table in `clin`. Bulk rows are "
+       "tumours, so the per-row signature scores are the features (`method='mean'` handles log2 FPKM, which can be "
+       "negative)."),
     code("from pathlib import Path\n"
          "import anndata as ad\n"
-         "shared = Path('../../shared/data/survival')\n"
+         "shared = Path(os.environ.get('TAMCLASS_SHARED_DATA', '../../shared/data')) / 'survival'\n"
          "if not (shared / 'scanb_gse96058_400_log2fpkm.csv.gz').exists():\n"
          "    shared = Path('../shared/data/survival')\n"
          "if (shared / 'scanb_gse96058_400_log2fpkm.csv.gz').exists():\n"
@@ -110,7 +118,7 @@ CELLS = [
          "    print(len(table), 'tumours,', int(table['overall_survival_event'].sum()), 'deaths')\n"
          "else:\n"
          "    table = None\n"
-         "    print('../shared/data not found: skipping the cohort section')"),
+         "    print('SCAN-B tables not found (set TAMCLASS_SHARED_DATA): skipping the optional cohort section')"),
     code("if table is not None:\n"
          "    dur, ev = 'overall_survival_days', 'overall_survival_event'\n"
          "    cox = tc.prognosis.cox(table, dur, ev, ['IHC_CD163', 'IHC_CD68', 'Macrophage_identity', 'Cheng2021_M2'])\n"
@@ -129,6 +137,37 @@ def build() -> nbformat.NotebookNode:
 
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 900) -> nbformat.NotebookNode:
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return scrub_paths(nb)
+
+
+def _machine_prefixes() -> list[str]:
+    """Folders of the machine that ran the notebook (warnings print the full path of the file they come from)."""
+    import site
+    import sysconfig
+
+    paths = {*site.getsitepackages(), site.getusersitepackages(), sysconfig.get_paths()["purelib"],
+             sysconfig.get_paths()["stdlib"], str(ROOT), sys.prefix, str(Path.home())}
+    return sorted((p.rstrip("/") + "/" for p in paths if p and p != "/"), key=len, reverse=True)
+
+
+def scrub_paths(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Saved outputs name files relative to the repository / site-packages, never a developer's folders."""
+    prefixes = _machine_prefixes()
+
+    def clean(text: str) -> str:
+        # a cell's code is compiled from a temporary file of the kernel: name it as what it is
+        text = re.sub(r"\S*ipykernel_\d+[/\\]\d+\.py", "<cell>", text)
+        for prefix in prefixes:
+            text = text.replace(prefix, "")
+        return text
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                out["text"] = clean(out["text"])
+            for key, value in out.get("data", {}).items():
+                if key.startswith("text/") and isinstance(value, str):
+                    out["data"][key] = clean(value)
     return nb
 
 

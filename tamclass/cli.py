@@ -107,6 +107,7 @@ def run_pipeline(
     use_raw: bool | None = None,
     gene_symbols: str | None = None,
     species: str = "human",
+    groupby: str | None = None,
     sample_key: str | None = None,
     model=None,
     classify: bool = True,
@@ -116,29 +117,22 @@ def run_pipeline(
 ):
     """score -> gate -> classify -> summarize on ``adata`` in place (what ``tamclass score`` runs).
 
+    Every option goes to every step that takes it: the data options (``layer``, ``use_raw``, ``gene_symbols``,
+    ``species``) to score, gate and classify, which each read the expression; ``groupby`` to gate (cluster
+    majority vote) and classify (passed on when it has to gate); ``seed`` as ``random_state`` to all three.
     Returns the per-sample table (or ``None`` without ``sample_key``).
     """
     import tamclass as tc
 
     log = _log()
+    data = dict(layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species)
     log.info("scoring signatures %r with method=%r on %d cells", signatures, method, adata.n_obs)
-    tc.tl.score(
-        adata,
-        signatures,
-        method=method,
-        layer=layer,
-        use_raw=use_raw,
-        gene_symbols=gene_symbols,
-        species=species,
-        key_added=key_added,
-        random_state=seed,
-    )
-    gate_kwargs = _maybe_kwargs(tc.tl.gate, key_added=key_added, device=device, random_state=seed)
-    log.info("gating macrophages")
-    tc.tl.gate(adata, **gate_kwargs)
+    tc.tl.score(adata, signatures, method=method, key_added=key_added, random_state=seed, **data)
+    log.info("gating macrophages%s", f" (majority vote per {groupby!r})" if groupby else "")
+    tc.tl.gate(adata, groupby=groupby, key_added=key_added, random_state=seed, **data)
     if classify or model is not None:
         log.info("classifying macrophages%s", " with the given model" if model is not None else "")
-        tc.tl.classify(adata, model, device=device, key_added=key_added, random_state=seed)
+        tc.tl.classify(adata, model, device=device, groupby=groupby, key_added=key_added, random_state=seed, **data)
     table = None
     if sample_key is not None:
         log.info("summarising per %r", sample_key)
@@ -264,6 +258,7 @@ def cmd_score(args) -> int:
             use_raw=True if args.use_raw else None,
             gene_symbols=args.gene_symbols,
             species=args.species,
+            groupby=args.groupby,
             sample_key=args.sample_key,
             model=model,
             classify=not args.no_classify,
@@ -421,7 +416,7 @@ def cmd_train(args) -> int:
     try:
         _check_obs_key(adata, args.label_key, "--label-key")
         kwargs = dict(layer=args.layer, use_raw=True if args.use_raw else None, gene_symbols=args.gene_symbols,
-                      device=args.device, random_state=args.seed)
+                      species=args.species, device=args.device, random_state=args.seed)
         if args.genes:
             kwargs["genes"] = _read_gene_list(args.genes)
         if args.epochs is not None:
@@ -583,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  tamclass score tumour.h5ad -o out.h5ad --sample-key patient --table results/ --report report.html\n"
                "  tamclass score tumour.h5ad -o out.h5ad --layer counts --signatures default my_sets.gmt\n"
                "  tamclass score atlas.h5ad -o atlas_tam.h5ad --backed        # X stays on disk\n"
-               "  tamclass score query.h5ad -o out.h5ad --model my_model.tcm  # apply a model from 'tamclass train'",
+               "  tamclass score query.h5ad -o out.h5ad --model my.tcmodel  # apply a model from 'tamclass train'",
     )
     _add_verbosity(p, top=False)
     p.add_argument("input", metavar="IN.h5ad", help="input AnnData file")
@@ -597,12 +592,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", default=None, help="use this layer instead of X")
     p.add_argument("--use-raw", action="store_true", help="use adata.raw")
     p.add_argument("--gene-symbols", metavar="COL", default=None, help="var column holding gene symbols")
-    p.add_argument("--species", choices=["human", "mouse"], default="human")
+    p.add_argument("--species", choices=["human", "mouse"], default="human",
+                   help="species of the data's gene symbols (default: human); mouse scores the library's mouse "
+                        "sets (human genes mapped by the shipped human-mouse ortholog table)")
     p.add_argument("--sample-key", metavar="COL", default=None,
                    help="obs column with sample/patient IDs: adds the per-sample summary")
     p.add_argument("--groupby", metavar="COL", default=None,
-                   help="obs column (e.g. clusters) to summarise scores by in the report")
-    p.add_argument("--model", metavar="MODEL", default=None, help="apply a saved tamclass model (tamclass train)")
+                   help="obs column of clusters (e.g. leiden): the gate gives every cell of a cluster the cluster's "
+                        "majority cell type when that call holds at least half of its cells (CellTypist-style "
+                        "majority voting, see tc.tl.gate); the report also summarises scores per cluster")
+    p.add_argument("--model", metavar="MODEL", default=None, help="apply a saved tamclass model (from 'tamclass train', e.g. my.tcmodel)")
     p.add_argument("--no-classify", action="store_true", help="stop after scoring and gating")
     p.add_argument("--table", metavar="DIR", default=None,
                    help="also write TSV tables to DIR: cells.tsv, samples.tsv (with --sample-key), signatures.tsv")
@@ -629,18 +628,21 @@ def build_parser() -> argparse.ArgumentParser:
     ssub.required = True
     q = ssub.add_parser("list", help="list the signature sets")
     _add_verbosity(q, top=False)
-    q.add_argument("--species", choices=["human", "mouse"], default=None)
+    q.add_argument("--species", choices=["human", "mouse"], default=None,
+                   help="only the sets available for this species (default: every set; the species column lists both)")
     q.add_argument("--category", default=None, help="only this category (identity, polarization, tam_subset, ...)")
     q.add_argument("--tsv", action="store_true", help="print all columns as TSV")
     q = ssub.add_parser("show", help="show one signature (genes, citation)")
     _add_verbosity(q, top=False)
     q.add_argument("name")
-    q.add_argument("--species", choices=["human", "mouse"], default="human")
+    q.add_argument("--species", choices=["human", "mouse"], default="human",
+                   help="show the human (default) or the mouse version of the set")
     q = ssub.add_parser("export", help="export signatures as a GMT file")
     _add_verbosity(q, top=False)
     q.add_argument("--names", nargs="+", default=None, metavar="NAME",
                    help="set names / categories / 'default' / 'all' (default: default)")
-    q.add_argument("--species", choices=["human", "mouse"], default="human")
+    q.add_argument("--species", choices=["human", "mouse"], default="human",
+                   help="export the human (default) or the mouse versions of the sets")
     q.add_argument("-o", "--output", metavar="FILE.gmt", required=True)
     p.set_defaults(func=cmd_signatures)
 
@@ -650,11 +652,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verbosity(p, top=False)
     p.add_argument("input", metavar="IN.h5ad")
     p.add_argument("--label-key", required=True, metavar="COL", help="obs column with the labels")
-    p.add_argument("-o", "--output", metavar="MODEL", required=True, help="model file to write")
+    p.add_argument("-o", "--output", metavar="MODEL", required=True,
+                   help="model file to write (a zip of JSON + safetensors, no pickle; e.g. my.tcmodel)")
     p.add_argument("--genes", metavar="FILE", default=None, help="gene panel, one symbol per line (default: automatic)")
     p.add_argument("--layer", default=None)
     p.add_argument("--use-raw", action="store_true")
     p.add_argument("--gene-symbols", metavar="COL", default=None)
+    p.add_argument("--species", choices=["human", "mouse"], default="human",
+                   help="species of the data's gene symbols (default: human); picks the library's gene panel")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--hidden", type=int, default=None)
     p.add_argument("--backed", action="store_true", help="open the input backed")

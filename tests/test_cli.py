@@ -80,11 +80,11 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def _api_reference(src, *, classify=True):
+def _api_reference(src, *, classify=True, groupby=None):
     """What the Python API gives on the same file (the CLI must give the same)."""
     adata = ad.read_h5ad(src)
     tc.tl.score(adata, "default", random_state=0)
-    tc.tl.gate(adata)
+    tc.tl.gate(adata, groupby=groupby)
     if classify:
         tc.tl.classify(adata, random_state=0)
     return adata
@@ -152,7 +152,7 @@ def test_score_end_to_end(workdir):
     assert abs(out.layers["counts"] - src_adata.layers["counts"]).max() == 0
 
     # --- thin shell: the same numbers as the Python API
-    ref = _api_reference(src)
+    ref = _api_reference(src, groupby="leiden")
     _assert_same_results(out, ref)
     table = tc.tl.summarize(ref, "sample")
     np.testing.assert_allclose(out.uns["tamclass"]["samples"]["n_macrophages"].to_numpy(dtype=float),
@@ -242,7 +242,7 @@ def test_errors_exit_2_one_line(workdir, tmp_path, capsys):
         (("score", src, "-o", afile / "o.h5ad"), r"not a directory"),
         (("score", src, "-o", out, "--signatures", "Chen2021_M1"), r"Cheng2021_M1"),
         (("score", src, "-o", out, "--sample-key", "patient"), r"'patient' is not a column of obs"),
-        (("score", src, "-o", out, "--model", tmp_path / "nomodel.tcm"), r"model file .* does not exist"),
+        (("score", src, "-o", out, "--model", tmp_path / "nomodel.tcmodel"), r"model file .* does not exist"),
         (("score", src, "-o", out, "--method", "bogus"), r"invalid choice"),
         (("signatures", "show", "NotASet"), r"unknown signature"),
         (("score", src, "-o", out, "--signatures", tmp_path / "missing.gmt"), r"missing\.gmt"),
@@ -490,7 +490,7 @@ def test_demo_command(tmp_path):
 
 @pytest.mark.slow
 def test_train_then_apply_model(workdir, tmp_path):
-    model = tmp_path / "leiden.tcm"
+    model = tmp_path / "leiden.tcmodel"
     run_cli("train", workdir / "in.h5ad", "--label-key", "leiden", "-o", model, "--epochs", "10", check_rc=0)
     loaded = tc.Model.load(model)
     assert sorted(map(str, loaded.classes)) == sorted(ad.read_h5ad(workdir / "in.h5ad").obs["leiden"].astype(str).unique())
@@ -506,5 +506,74 @@ def test_train_then_apply_model(workdir, tmp_path):
     tc.tl.classify(ref, loaded)
     assert (ref.obs["tamclass_label"].astype(str) == a.obs["tamclass_label"].astype(str)).all()
     # refusing to overwrite the model with itself / unknown label column
-    assert_user_error(run_cli("train", workdir / "in.h5ad", "--label-key", "nope", "-o", tmp_path / "m2.tcm"),
+    assert_user_error(run_cli("train", workdir / "in.h5ad", "--label-key", "nope", "-o", tmp_path / "m2.tcmodel"),
                       r"'nope' is not a column")
+
+
+# ------------------------------------------------------------- every option reaches the API (CLI == Python API)
+# One case per `tamclass score` option: the CLI's output .h5ad must equal what the Python API gives with the same
+# option (obs, obsm, uns; only the recorded command line differs). Inputs that need the option come from the demo
+# (tests/_cli_parity.py). Numbers are never hard-coded: the lead changes the gate/classifier, the parity stays.
+PARITY_CASES = {
+    # option: (input, CLI arguments, API keywords)
+    "--signatures": ("human", ["--signatures", "default", "IHC_CD163"], dict(signatures=["default", "IHC_CD163"])),
+    "--method": ("human", ["--method", "module"], dict(method="module")),
+    "--layer": ("scaled", ["--layer", "counts"], dict(layer="counts")),
+    "--use-raw": ("scaled", ["--use-raw"], dict(use_raw=True)),
+    "--gene-symbols": ("ensembl", ["--gene-symbols", "symbol"], dict(gene_symbols="symbol")),
+    "--species": ("mouse", ["--species", "mouse"], dict(species="mouse")),
+    "--sample-key": ("human", ["--sample-key", "sample"], dict(sample_key="sample")),
+    "--groupby": ("human", ["--groupby", "leiden"], dict(groupby="leiden")),
+    "--model": ("human", ["--model", "MODEL"], dict(model="MODEL")),
+    "--no-classify": ("human", ["--no-classify"], dict(classify=False)),
+    "--backed": ("human", ["--backed"], dict(backed=True)),
+    "--key-added": ("human", ["--key-added", "tc"], dict(key_added="tc")),
+    "--device": ("human", ["--device", "cpu"], dict(device="cpu")),
+    "--seed": ("human", ["--seed", "7"], dict(seed=7)),
+    # output-only options: the .h5ad is the same as without them
+    "--compression": ("human", ["--compression", "none"], {}),
+    "--table": ("human", ["--table", "tables"], {}),
+    "--report": ("human", ["--report", "report.html"], {}),
+}
+# options that choose files or verbosity, not results
+NOT_RESULT_OPTIONS = {"-h", "--help", "-o", "--output", "-v", "--verbose", "-q", "--quiet"}
+
+
+@pytest.fixture(scope="module")
+def parity_inputs(tmp_path_factory):
+    import _cli_parity
+
+    return _cli_parity.make_all_inputs(tmp_path_factory.mktemp("parity"))
+
+
+def test_parity_cases_cover_every_score_option():
+    helptext = run_cli("score", "--help", check_rc=0).stdout
+    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])", helptext))
+    missing = sorted(options - set(PARITY_CASES) - NOT_RESULT_OPTIONS)
+    assert not missing, f"add a CLI-vs-API case to PARITY_CASES for {missing}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("option", list(PARITY_CASES))
+def test_cli_option_matches_python_api(option, parity_inputs, tmp_path):
+    import _cli_parity
+
+    name, cli_args, api_kwargs = PARITY_CASES[option]
+    src = parity_inputs[name]
+    cli_args = [str(parity_inputs[a]) if a == "MODEL" else a for a in cli_args]
+    api_kwargs = {k: tc.Model.load(parity_inputs[v]) if v == "MODEL" else v for k, v in api_kwargs.items()}
+    run_cli("score", src, "-o", tmp_path / "cli.h5ad", *cli_args, cwd=tmp_path, check_rc=0)
+    cli = ad.read_h5ad(tmp_path / "cli.h5ad")
+    api = _cli_parity.roundtrip(_cli_parity.api_run(src, **api_kwargs), tmp_path / "api.h5ad")
+    key = api_kwargs.get("key_added", "tamclass")
+    _cli_parity.assert_same_result(cli, api, key_added=key)
+    # the option had its effect (these failed or found nothing before every option reached gate and classify)
+    if option in ("--layer", "--use-raw", "--gene-symbols", "--species"):
+        assert cli.obs[f"{key}_is_macrophage"].sum() > 0
+        assert (cli.obs[f"{key}_state"] != "not macrophage").sum() > 0
+    if option == "--groupby":
+        assert cli.uns[key]["gate"]["groupby"] == "leiden" and "votes" in cli.uns[key]["gate"]
+    if option == "--table":
+        assert (tmp_path / "tables" / "cells.tsv").is_file()
+    if option == "--report":
+        assert (tmp_path / "report.html").is_file()

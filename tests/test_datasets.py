@@ -69,7 +69,7 @@ def test_demo_fresh_copy_each_call():
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("celltypist") is None, reason="celltypist not installed")
 def test_demo_rebuild_matches(tmp_path):
-    """scripts/make_demo_data.py rebuilds the shipped matrix exactly (counts, X, samples)."""
+    """scripts/make_demo_data.py rebuilds the shipped matrix: counts and samples exactly, X up to float32 rounding."""
     import anndata as ad
 
     spec = importlib.util.spec_from_file_location(
@@ -84,5 +84,11 @@ def test_demo_rebuild_matches(tmp_path):
     new, old = ad.read_h5ad(out), tc.datasets.demo()
     assert (new.var_names == old.var_names).all() and (new.obs_names == old.obs_names).all()
     assert abs(new.layers["counts"] - old.layers["counts"]).max() == 0
-    assert abs(new.X - old.X).max() == 0
+    # X = log1p(CP10k) in float32: the same non-zero pattern, values equal up to float32 rounding. scanpy's
+    # normalize_total divides in float32 along a BLAS/SIMD path that can differ by machine (seen: 4.8e-7 at a
+    # value ~6, i.e. one float32 ulp), so allow 2 ulp of each value -- far below any biological difference
+    # and far below the 1e-5 by which test_demo_contents checks X against a float64 recomputation.
+    assert (new.X.indptr == old.X.indptr).all() and (new.X.indices == old.X.indices).all()
+    assert new.X.dtype == old.X.dtype == np.float32
+    np.testing.assert_array_max_ulp(new.X.data, old.X.data, maxulp=2)
     assert (new.obs["sample"] == old.obs["sample"]).all()

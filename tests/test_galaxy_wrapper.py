@@ -374,3 +374,167 @@ def test_planemo_lint():
     res = subprocess.run([_planemo(), "lint", "--fail_level", "warn", "--skip", "BioToolsValid", str(WRAPPER)],
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
+
+
+# ----------------------------------------------------------------------------- wrapper command lines == Python API
+# The score tool's <command>, rendered by Cheetah (Galaxy's template engine) with Galaxy-like parameter values and
+# run in a job folder, must give the same .h5ad as the Python API with the same options: every wrapper parameter
+# reaches the CLI, and (test_cli.py checks) every CLI option reaches the API.
+class _Bool:
+    """A Galaxy boolean parameter in a template: truevalue/falsevalue as text, the value in #if."""
+
+    def __init__(self, value: bool, true: str, false: str):
+        self.value, self.true, self.false = value, true, false
+
+    def __str__(self) -> str:
+        return self.true if self.value else self.false
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
+def _param_name(p: ET.Element) -> str:
+    return p.get("name") or p.get("argument").lstrip("-").replace("-", "_")
+
+
+def _param_default(p: ET.Element):
+    kind = p.get("type")
+    if kind == "boolean":
+        return _Bool(p.get("checked") == "true", p.get("truevalue", "true"), p.get("falsevalue", "false"))
+    if kind == "select":
+        chosen = [o.get("value") for o in p.findall("option") if o.get("selected") == "true"]
+        return ",".join(chosen) if chosen else None
+    if kind == "data":
+        return None
+    return p.get("value") or ""
+
+
+def _galaxy_params(tool: Path, overrides: dict) -> dict:
+    """Default values of the tool's inputs (conditionals as dicts), then ``overrides`` (Galaxy's value types)."""
+    params: dict = {}
+    for child in ET.parse(tool).getroot().find("inputs"):
+        if child.tag == "param":
+            params[_param_name(child)] = _param_default(child)
+        elif child.tag == "conditional":
+            test = child.find("param")
+            value = _param_default(test)
+            cond = {_param_name(test): value}
+            for when in child.findall("when"):
+                if when.get("value") == value:
+                    cond.update({_param_name(p): _param_default(p) for p in when.findall("param")})
+            params[child.get("name")] = cond
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            params[key] = {**params.get(key, {}), **value}
+        elif isinstance(params.get(key), _Bool):
+            params[key] = _Bool(bool(value), params[key].true, params[key].false)
+        else:
+            params[key] = value
+    return params
+
+
+def _render_command(tool: Path, params: dict) -> str:
+    cheetah = pytest.importorskip("Cheetah.Template", reason="Cheetah (ct3, a test extra) renders Galaxy commands")
+    text = _command(tool)
+    for name, value in _tokens().items():
+        text = text.replace(name, value)
+    # Galaxy runs the rendered <command> as one line (newlines become spaces; tools/evaluation.py)
+    return str(cheetah.Template(text, searchList=[params])).replace("\n", " ").replace("\r", " ").strip()
+
+
+def _run_galaxy_command(command: str, job_dir: Path) -> subprocess.CompletedProcess:
+    """Run a rendered command as a Galaxy job script would: bash, in the job folder, `tamclass` on PATH (this
+    interpreter's tamclass), GALAXY_SLOTS=1, no GPU."""
+    bin_dir = job_dir.parent / f"{job_dir.name}_bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "tamclass"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tamclass "$@"\n')
+    shim.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GALAXY_", "NUMBA_"))}
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", GALAXY_SLOTS="1", HOME=str(job_dir))
+    return subprocess.run(["bash", "-c", command], cwd=job_dir, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+GALAXY_PARITY_CASES = {
+    # case: (input, Galaxy parameter values, API keywords)
+    "defaults": ("human", {}, {}),
+    "signatures_library": ("human", {"signatures": {"source": "library", "names": "default,IHC_CD163"}},
+                           dict(signatures=["default", "IHC_CD163"])),
+    "signatures_gmt": ("human", {"signatures": {"source": "gmt", "gmt_file": "GMT"}, "classify": False},
+                       dict(signatures="GMT", classify=False)),
+    "method": ("human", {"method": "module"}, dict(method="module")),
+    "species": ("mouse", {"species": "mouse"}, dict(species="mouse")),
+    "layer": ("scaled", {"layer": "counts"}, dict(layer="counts")),
+    "use_raw": ("scaled", {"use_raw": True}, dict(use_raw=True)),
+    "gene_symbols": ("ensembl", {"gene_symbols": "symbol"}, dict(gene_symbols="symbol")),
+    "sample_key": ("human", {"sample_key": "sample"}, dict(sample_key="sample")),
+    "groupby": ("human", {"groupby": "leiden"}, dict(groupby="leiden")),
+    "classify": ("human", {"classify": False}, dict(classify=False)),
+    "model": ("human", {"model": "MODEL"}, dict(model="MODEL")),
+    "key_added": ("human", {"key_added": "tc"}, dict(key_added="tc")),
+    "seed": ("human", {"seed": "7"}, dict(seed=7)),
+    "backed": ("human", {"backed": True}, dict(backed=True)),
+    "outputs_sel": ("human", {"outputs_sel": "tables,report"}, {}),
+}
+GALAXY_NOT_RESULT_PARAMS = {"adata"}  # the input itself
+
+
+@pytest.fixture(scope="module")
+def parity_inputs(tmp_path_factory):
+    import _cli_parity
+
+    return _cli_parity.make_all_inputs(tmp_path_factory.mktemp("galaxy_parity"))
+
+
+def test_galaxy_parity_cases_cover_every_score_parameter():
+    root = ET.parse(WRAPPER / "tamclass_score.xml").getroot()
+    names = {_param_name(p) for p in root.find("inputs").iter("param")} | {c.get("name") for c in root.iter("conditional")}
+    covered = set(GALAXY_PARITY_CASES) | {k for _, over, _ in GALAXY_PARITY_CASES.values() for k in over}
+    covered |= {k for _, over, _ in GALAXY_PARITY_CASES.values() for v in over.values() if isinstance(v, dict) for k in v}
+    missing = sorted(names - covered - GALAXY_NOT_RESULT_PARAMS)
+    assert not missing, f"add a Galaxy-vs-API case to GALAXY_PARITY_CASES for {missing}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(GALAXY_PARITY_CASES))
+def test_galaxy_command_matches_python_api(case, parity_inputs, tmp_path):
+    import anndata as ad
+
+    import _cli_parity
+    import tamclass as tc
+
+    name, overrides, api_kwargs = GALAXY_PARITY_CASES[case]
+    files = {"MODEL": parity_inputs["MODEL"], "GMT": TEST_DATA / "custom_signatures.gmt"}
+
+    def resolve(value):
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return str(files[value]) if isinstance(value, str) and value in files else value
+
+    params = _galaxy_params(WRAPPER / "tamclass_score.xml", {"adata": str(parity_inputs[name]), **resolve(overrides)})
+    command = _render_command(WRAPPER / "tamclass_score.xml", params)
+    job = tmp_path / "job"
+    job.mkdir()
+    res = _run_galaxy_command(command, job)
+    assert res.returncode == 0, f"{command}\n{res.stderr[-3000:]}"
+    api_kwargs = {k: (tc.Model.load(files[v]) if v == "MODEL" else str(files[v]) if v == "GMT" else v)
+                  for k, v in api_kwargs.items()}
+    api = _cli_parity.api_run(parity_inputs[name], device="cpu", **api_kwargs)
+    api = _cli_parity.roundtrip(api, tmp_path / "api.h5ad")
+    _cli_parity.assert_same_result(ad.read_h5ad(job / "output.h5ad"), api, key_added=api_kwargs.get("key_added", "tamclass"))
+    if case == "outputs_sel":
+        assert (job / "tables" / "cells.tsv").is_file() and (job / "report.html").is_file()
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=TOOL_IDS)
+def test_edam_metadata(tool):
+    """Single-cell sequencing (EDAM topic_4028) on every tool, at least one EDAM operation each, a creator."""
+    root = ET.parse(WRAPPER / "macros.xml").getroot()
+    topics = [t.text for t in root.iter("edam_topic")]
+    assert "topic_4028" in topics
+    tool_root = ET.parse(tool).getroot()
+    ops = [o.text for o in tool_root.iter("edam_operation")]
+    assert ops and all(re.fullmatch(r"operation_\d{4}", o) for o in ops)
+    assert "creator" in [e.get("macro") for e in tool_root.findall("expand")]
+    assert root.find(".//xml[@name='creator']/creator") is not None

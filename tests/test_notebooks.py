@@ -30,3 +30,25 @@ def test_committed_notebook_matches_its_build_script():
     nbformat = pytest.importorskip("nbformat")
     committed = nbformat.read(ROOT / "notebooks" / "tutorial.ipynb", as_version=4)
     assert [c.source for c in committed.cells] == [c.source for c in module.build().cells]
+
+
+def test_committed_outputs_name_no_machine_path():
+    """Saved outputs carry no developer's folders (warnings print the file they come from)."""
+    import re
+
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(ROOT / "notebooks" / "tutorial.ipynb", as_version=4)
+    pattern = re.compile(r"(?<![\w.])/(home|root|tmp|work|Users|usr|opt|var|private)/|site-packages|[A-Z]:\\\\")
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            texts = [out.get("text", "")] + [v for k, v in out.get("data", {}).items() if k.startswith("text/")]
+            for text in texts:
+                assert not pattern.search(str(text)), f"cell {i}: {pattern.search(str(text)).group(0)!r} in {str(text)[:200]}"
+
+
+def test_tutorial_hides_no_warnings():
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(ROOT / "notebooks" / "tutorial.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert "simplefilter('ignore')" not in cell.source and "catch_warnings" not in cell.source

@@ -27,6 +27,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
+from . import _cache
 from ._kernels import ROW_BLOCK, positive_row_min, row_block
 
 __all__ = ["aucell_accumulate"]
@@ -380,3 +381,7 @@ def aucell_accumulate(indptr, indices, data, bits, code, col_to_union, union_col
                 continue
             _aucell_row(i, indptr, indices, data, col_to_union, union_cols, pos, p_ptr, p_idx, p_w, n_up, n_vars, out,
                         present, cv, cp, ck, cs, cps, cks, gt, tie, gend, nzpos, dv, gs, lp, tie_lo, tbl)
+
+
+# keep last: numba's cache for the kernels above goes to a per-user folder, not into the package (see _cache.py)
+_cache.keep_out_of_package(globals())

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from . import _cache
+
 __all__ = ["csr_arrays", "value_bits", "positive_row_min", "ROW_BLOCK", "row_block", "column_sums", "ucell_accumulate", "slot_accumulate", "weighted_sums"]
 
 
@@ -243,3 +245,6 @@ def weighted_sums(chunk, slots: tuple, n_sets: int) -> np.ndarray:
         slot_accumulate(indptr, indices, data, *slots, out)
     return out
 
+
+# keep last: numba's cache for the kernels above goes to a per-user folder, not into the package (see _cache.py)
+_cache.keep_out_of_package(globals())

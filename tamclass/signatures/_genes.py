@@ -39,7 +39,17 @@ def check_species(species) -> str:
 def _library_file(*parts: str):
     from importlib.resources import files
 
-    return files("tamclass.library").joinpath(*parts)
+    try:
+        root = files("tamclass.library")
+    except ModuleNotFoundError:
+        # tamclass imported from a source checkout (e.g. tests run there after a non-editable `pip install .`):
+        # the library is the checkout's signatures/ folder, which only an install maps to tamclass.library
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[2] / "signatures"
+        if not (root / "library.json").is_file():
+            raise
+    return root.joinpath(*parts)
 
 
 def _read_tsv(*parts: str) -> list[dict[str, str]]:

@@ -312,7 +312,7 @@ def link(summary=None, *, outcome: str | None = None, cancer_type: str | None = 
         Keep only this outcome (``"OS"``, ...).
     cancer_type
         Keep only evidence of this cancer type (see :func:`evidence`). When no row exists for it, the
-        table is empty, ``attrs["messages"]`` says so and a :class:`~tamclass.TamclassWarning` is
+        table is empty, ``attrs["messages"]`` says so and a :class:`~tamclass._errors.TamclassWarning` is
         issued. **Default (None): rows of every cancer type**, grouped by cancer type (breast first, the
         table's order), each labelled in ``cancer_type`` and in its sentence; ``attrs["messages"]`` says
         that no cancer type was given.

@@ -261,7 +261,7 @@ def summarize(adata, sample_key: str | None, *, key_added: str = "tamclass", kee
 
     Fractions are NaN for a sample without macrophages. NaN always means "not measured", never 0; what
     was not measured is listed in ``uns[key_added]["summarize"]["not_measured"]`` and in one
-    :class:`~tamclass.TamclassWarning`. When the dataset says its sample column is illustrative (the
+    :class:`~tamclass._errors.TamclassWarning`. When the dataset says its sample column is illustrative (the
     bundled demo), that note is kept in ``uns[key_added]["summarize"]["sample_note"]``. Bulk data: with ``sample_key=None`` every
     row of ``adata`` is its own sample (a tumour), so the ``score_<set>`` columns are the per-tumour
     signature scores and all ``obs`` columns are kept: the table feeds :func:`tamclass.prognosis.cox`.

@@ -248,3 +248,63 @@ def test_is_macrophage_column_must_be_boolean(gated):
     a.obs["tamclass_is_macrophage"] = np.where(np.arange(100) < 50, True, np.nan).astype(object)
     with pytest.raises(InputError, match="boolean"):
         tc.tl.classify(a, device="cpu")
+
+
+def test_one_to_three_macrophages_and_one_subset(gated):
+    """Two macrophages: evidence labels, no network, nothing invented; a sample whose macrophages all share one
+    subset gets that subset only (no class is made to exist)."""
+    import tamclass as tc
+
+    mac = gated.obs_names[gated.obs["tamclass_is_macrophage"].to_numpy()]
+    two = gated[list(mac[:2])].copy()
+    tc.tl.classify(two, device="cpu")
+    info = two.uns["tamclass"]["classify"]
+    assert "evidence only" in info["status"] and info["n_macrophages"] == 2
+    assert set(two.obs["tamclass_subset_source"].astype(str)) <= {"evidence", "none"}
+    assert two.obs["tamclass_polarization"].notna().all()
+    lab = gated.copy()
+    tc.tl.classify(lab, device="cpu")
+    is_mac = lab.obs["tamclass_is_macrophage"]
+    # the same tumour with only its LA-TAMs left among the macrophages
+    only_la = lab[((~is_mac) | (lab.obs["tamclass_subset"] == "LA-TAM")).to_numpy()].copy()
+    only_la.obs["again_is_macrophage"] = only_la.obs["tamclass_is_macrophage"]
+    tc.tl.classify(only_la, device="cpu", key_added="again")
+    sub = only_la.obs.loc[only_la.obs["again_is_macrophage"].to_numpy(), "again_subset"].astype(str)
+    called = sub[sub != "unassigned"]
+    assert (called == "LA-TAM").mean() >= 0.9 and len(called) >= 0.8 * len(sub)
+    assert not (called == "IFN-TAM").any()  # the opposite programme is never made to exist
+
+
+def test_linear_scale_input_is_warned_in_uns(gated):
+    import tamclass as tc
+    from tamclass._errors import TamclassWarning
+
+    a = gated[:300].copy()
+    X = a.X.toarray()
+    a.X = X / X.sum(1, keepdims=True) * 1e6 + 0.5
+    with pytest.warns(TamclassWarning, match="TPM/CPM without a log"):
+        tc.tl.classify(a, device="cpu")
+    assert any("TPM/CPM" in w for w in a.uns["tamclass"]["classify"]["warnings"])
+
+
+def test_user_model_on_all_cells(gated):
+    """A model trained on every cell type labels every cell with cells='all'; by default only the gated
+    macrophages, the rest 'not macrophage'; a bad choice is refused."""
+    import tamclass as tc
+
+    ref = gated.copy()
+    model = tc.tl.train(ref, "program", genes=["Cheng2021_M1", "Cheng2021_M2", "Neg_T_cell", "Monocyte_classical"],
+                        epochs=10, device="cpu")
+    everyone = gated.copy()
+    tc.tl.classify(everyone, model, cells="all", device="cpu", key_added="tamclass")
+    lab = everyone.obs["tamclass_label"].astype(str)
+    assert not (lab == "not macrophage").any()
+    truth = everyone.obs["program"].astype(str)
+    assert (lab[lab != "unassigned"] == truth[lab != "unassigned"]).mean() > 0.9
+    assert everyone.uns["tamclass"]["classify"]["cells"] == "all"
+    macs_only = gated.copy()
+    tc.tl.classify(macs_only, model, device="cpu")
+    mac = macs_only.obs["tamclass_is_macrophage"].to_numpy()
+    assert (macs_only.obs["tamclass_label"][~mac] == "not macrophage").all()
+    with pytest.raises(InputError, match="cells must be one of"):
+        tc.tl.classify(gated.copy(), model, cells="some", device="cpu")

@@ -322,4 +322,4 @@ def test_properties(data, shift, method):
     assert shifted.tau2 == pytest.approx(r.tau2, abs=1e-6)
     perm = np.arange(len(y))[::-1]
     rev = meta_analysis(effect=y[perm], se=se[perm], method=method)
-    assert rev.estimate == pytest.approx(r.estimate, abs=1e-9)
+    assert rev.estimate == pytest.approx(r.estimate, abs=1e-6)  # REML/PM are iterative: study order moves the converged value by ~1e-8

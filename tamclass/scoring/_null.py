@@ -4,7 +4,7 @@ A rank score (UCell) of a set is high when the set's genes are among the cell's 
 are highly expressed everywhere (ribosomal, S100A8/9, APOE in macrophages) give high scores to any set that
 holds them, whatever the cell's state. The null asks how high the score of a *random* set with the same
 expression profile would be in the same cell: for every signature gene a control gene is drawn from the same
-expression bin (bins of equal size over the mean expression of all genes in the cells scored), ``n_sets``
+expression bin (bins of equal size over the mean expression of all genes in all cells of the object), ``n_sets``
 times (scDRS, Zhang et al. 2022 Nat Genet 54:1572, match control genes on mean expression and variance; we
 match on the mean). The evidence for a set in a cell is then ``z = (score - mean(null)) / sd(null)``: an
 absolute per-cell measure that does not depend on which other cells are in the object or how many there are.

@@ -1,7 +1,7 @@
 """Per-cell evidence for the state and subset signatures: rank scores against expression-matched nulls.
 
-The adapter between AnnData and :mod:`tamclass.scoring._null`: mean expression of every gene over the
-cells being classified (streamed in row chunks, backed data included), control sets drawn with a seeded
+The adapter between AnnData and :mod:`tamclass.scoring._null`: mean expression of every gene over all
+the cells of the object (streamed in row chunks, backed data included), control sets drawn with a seeded
 generator, and one scoring pass for the signatures and all their controls.
 """
 from __future__ import annotations
@@ -44,7 +44,9 @@ def evidence_z(adata, mask, sigs: dict[str, Signature], *, n_controls: int, n_bi
     scores = z.copy()
     if not testable:
         return z, scores, genes_used
-    means = _gene_means(source, mask, progress=progress)
+    # bins from every cell of the object, not only the cells classified: a sample whose macrophages are all
+    # of one kind would otherwise rank that kind's genes at the top of its own null
+    means = _gene_means(source, np.ones(adata.n_obs, dtype=bool), progress=progress)
     eligible = ~pd.Index(source.var_names).duplicated(keep=False)  # ambiguous names never serve as controls
     controls = matched_control_sets(testable, means, n_sets=n_controls, n_bins=n_bins, eligible=eligible,
                                     rng=np.random.default_rng(random_state))

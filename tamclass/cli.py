@@ -340,9 +340,10 @@ def cmd_demo(args) -> int:
 
         written.append(write_report(adata, report, groupby="leiden", sample_key="sample", input_name="tamclass demo",
                                     inputs=[out] if out else ()))
-    if notes and not verbose:
-        _echo(args, f"\n({len(notes)} pipeline warning(s) hidden, e.g. signatures with few genes in this small "
-                    "demo; run 'tamclass demo -v' to see them)")
+    if notes and not verbose:  # never hide what limits the result: one line each, the full text with -v
+        _echo(args, f"\n{len(notes)} warning(s):")
+        for text in notes:
+            _echo(args, f"  - {text}")
     if written:
         _echo(args, "wrote: " + ", ".join(str(p) for p in written))
     else:

@@ -351,8 +351,8 @@ def _quality_row(what: str, info: dict, conf: pd.Series | None) -> dict:
         "model": what,
         "status": str(info.get("status", na)) if info else na,
         "median confidence (cells)": f"{c.median():.2f} (n = {len(c):,})" if len(c) else na,
-        "held-out accuracy": (f"{acc:.2f} on {int(n_eval):,} held-out evidence-called cells" if np.isfinite(acc) and np.isfinite(n_eval)
-                              else f"{acc:.2f}" if np.isfinite(acc) else na),
+        "held-out accuracy": (f"{acc:.2f} on {int(n_eval):,} held-out evidence-called cells"
+                              if np.isfinite(acc) and np.isfinite(n_eval) else f"{acc:.2f}" if np.isfinite(acc) else na),
         "ECE before / after temperature scaling": (f"{e0:.3f} / {e1:.3f}" if np.isfinite(e0) and np.isfinite(e1) else na),
     }
     notes = []
@@ -410,7 +410,7 @@ def _sec_states(adata, key: str) -> str:
                                   "not measured and nothing about them is linked to the literature"))
         conf_col = f"{col}_confidence"
         conf = pd.to_numeric(adata.obs.loc[s.index, conf_col], errors="coerce") if conf_col in adata.obs.columns else None
-        if cl and (conf is not None and conf.notna().any() or _model_info(cl, which)):
+        if cl:  # always say what backs the labels, "not available" included
             quality.append(_quality_row(what, _model_info(cl, which), conf))
     if quality:
         parts.append("<h3>Confidence and the model's own accuracy</h3>"

@@ -534,6 +534,7 @@ PARITY_CASES = {
     "--compression": ("human", ["--compression", "none"], {}),
     "--table": ("human", ["--table", "tables"], {}),
     "--report": ("human", ["--report", "report.html"], {}),
+    "--cancer-type": ("human", ["--report", "report.html", "--cancer-type", "breast"], {}),
 }
 # options that choose files or verbosity, not results
 NOT_RESULT_OPTIONS = {"-h", "--help", "-o", "--output", "-v", "--verbose", "-q", "--quiet"}
@@ -577,3 +578,6 @@ def test_cli_option_matches_python_api(option, parity_inputs, tmp_path):
         assert (tmp_path / "tables" / "cells.tsv").is_file()
     if option == "--report":
         assert (tmp_path / "report.html").is_file()
+    if option == "--cancer-type":
+        text = (tmp_path / "report.html").read_text(encoding="utf-8")
+        assert "breast" in text.lower()

@@ -13,7 +13,7 @@ import pandas as pd
 from .._errors import InputError, TamclassWarning
 from .._settings import logger
 from ..gating._panels import CELLTYPES, MODEL_FILE, load_panels
-from ..gating._rules import UNRESOLVED, decide, majority_vote
+from ..gating._rules import decide, majority_vote
 from ..gating._smooth import knn_smooth, pca_embedding
 from ..signatures._signature import Signature
 

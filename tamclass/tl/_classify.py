@@ -13,7 +13,7 @@ from scipy.stats import norm
 from .._errors import InputError, NotMacrophageWarning
 from .._settings import logger
 from ._evidence import evidence_z
-from ._gate import _library_version, _resolve_copy, _store, check_no_clobber, warn
+from ._gate import _check_values, _library_version, _resolve_copy, _store, check_no_clobber, gate, warn
 
 STATE_SETS = ("Cheng2021_M1", "Cheng2021_M2")
 STATE_CLASSES = ("M1-like", "M2-like")
@@ -261,8 +261,6 @@ def classify(
     written_obs, written_obsm = _written_keys(K, model)
     check_no_clobber(adata, key_added, "classify", obs_cols=written_obs, obsm_keys=written_obsm)
     notes: list[str] = []
-    from ._gate import _check_values
-
     _check_values(adata, notes, layer=layer, use_raw=use_raw)
     info = {
         "n_cells": int(adata.n_obs), "n_macrophages": int(mask.sum()), "device": str(dev),
@@ -322,8 +320,6 @@ def _check_params(*, evidence_alpha, n_controls, support_z, state_threshold, sub
 def _cells_to_classify(adata, key, model, cells, *, groupby, random_state, progress, **matrix) -> np.ndarray:
     if model is not None and cells == "all":
         return np.ones(adata.n_obs, dtype=bool)
-    from ._gate import gate
-
     mac_key = f"{key}_is_macrophage"
     if mac_key not in adata.obs.columns:
         logger.warning(f"obs[{mac_key!r}] not found: running tc.tl.gate(adata, key_added={key!r}) first")
@@ -368,8 +364,8 @@ def _classify_by_evidence(adata, mask, *, device, random_state, evidence_alpha, 
     timings = {}
     sigs = load([*STATE_SETS, *SUBSET_SETS], species=species)
     Z, _, used = evidence_z(adata, mask, sigs, n_controls=n_controls, n_bins=20, random_state=random_state,
-                            progress=progress, **dict(layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
-                                                      species=species))
+                            progress=progress, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
+                            species=species)
     untestable = [f"{n} ({len(used[n])} genes)" for n in sigs if Z[n].isna().all()]
     if untestable:
         warn(notes, f"classify: too few genes in the data to test {', '.join(untestable)}; these classes are never "
@@ -436,19 +432,27 @@ def _final_labels(calls, z, proba, classes, model, threshold, support_z):
     return labels, source, conf
 
 
+def _model_part(proba: np.ndarray, classes, threshold: float) -> dict:
+    """A user model's most probable class per cell, "unassigned" below ``threshold``, with its probability."""
+    best = np.asarray(classes, dtype=object)[proba.argmax(axis=1)] if proba.shape[0] else np.zeros(0, dtype=object)
+    conf = proba.max(axis=1) if proba.shape[0] else np.zeros(0)
+    return {"proba": proba, "classes": list(classes), "labels": np.where(conf >= threshold, best, UNASSIGNED),
+            "confidence": conf}
+
+
 def _classify_with_model(adata, mask, model, *, device, threshold, min_overlap, layer, use_raw, gene_symbols):
     X, overlap = model.extract(_rows(adata, mask), layer=layer, use_raw=use_raw, gene_symbols=gene_symbols,
                                min_overlap=min_overlap)
     proba = model.predict_proba_matrix(X, device=device)
-    out = {"label": {"proba": proba, "classes": list(model.classes), "threshold": threshold},
+    out = {"label": _model_part(proba, model.classes, threshold),
            "info": {"status": "classified with a user model", "model": repr(model), "overlap": overlap,
                     "label_threshold": float(threshold), "model_metadata_json": _json(model.metadata)}}
     if set(model.classes) == set(STATE_CLASSES):
         p = proba[:, [model.classes.index(c) for c in STATE_CLASSES]]
-        out["state"] = {"proba": p, "classes": list(STATE_CLASSES), "threshold": threshold}
+        out["state"] = _model_part(p, STATE_CLASSES, threshold)
         out["polarization"] = p[:, 1] - p[:, 0]
     elif set(model.classes) <= set(SUBSET_CLASSES):
-        out["subset"] = {"proba": proba, "classes": list(model.classes), "threshold": threshold}
+        out["subset"] = _model_part(proba, model.classes, threshold)
     return out
 
 
@@ -463,11 +467,6 @@ def _write(adata, K, mask, result, model) -> None:
         classes = part["classes"] if part else list(STATE_CLASSES if kind == "state" else SUBSET_CLASSES)
         if kind == "label" and not part:
             classes = list(model.classes)
-        if part and "labels" not in part:  # a user model: labels from its probabilities
-            p = part["proba"]
-            best = np.asarray(classes, dtype=object)[p.argmax(axis=1)] if p.shape[0] else np.zeros(0, dtype=object)
-            conf = p.max(axis=1) if p.shape[0] else np.zeros(0)
-            part = {**part, "labels": np.where(conf >= part["threshold"], best, UNASSIGNED), "confidence": conf}
         cats = [*dict.fromkeys([*classes, *(SUBSET_CLASSES if kind == "subset" and model is None else ())]),
                 UNASSIGNED, NOT_MACROPHAGE]
         lab = np.full(n, NOT_MACROPHAGE, dtype=object)

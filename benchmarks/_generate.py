@@ -15,6 +15,7 @@ Example::
 
     python -m benchmarks._generate --cells 1000000 --out /tmp/1M.h5ad
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,7 +88,9 @@ def _frames(start, n, types, n_genes):
     return obs, var
 
 
-def generate(n_cells: int, n_genes: int = N_GENES, *, seed: int = 0, counts_layer: bool = False, chunk_cells: int = 5000):
+def generate(
+    n_cells: int, n_genes: int = N_GENES, *, seed: int = 0, counts_layer: bool = False, chunk_cells: int = 5000
+):
     """In-memory AnnData: ``X`` = log1p(CP10k) CSR float32 (generated data)."""
     import anndata as ad
 
@@ -106,7 +109,9 @@ def generate(n_cells: int, n_genes: int = N_GENES, *, seed: int = 0, counts_laye
     return adata
 
 
-def write_h5ad_streaming(path, n_cells: int, n_genes: int = N_GENES, *, seed: int = 0, chunk_cells: int = 20_000) -> None:
+def write_h5ad_streaming(
+    path, n_cells: int, n_genes: int = N_GENES, *, seed: int = 0, chunk_cells: int = 20_000
+) -> None:
     """Write a large generated ``.h5ad`` chunk by chunk; memory stays ~ one chunk."""
     import anndata as ad
     import h5py
@@ -118,7 +123,11 @@ def write_h5ad_streaming(path, n_cells: int, n_genes: int = N_GENES, *, seed: in
         obs_parts.append(obs)
         if start == 0:
             first = ad.AnnData(X, obs=obs, var=var)
-            first.uns["generated"] = {"generator": "benchmarks/_generate.py", "seed": seed, "note": "generated, not real data"}
+            first.uns["generated"] = {
+                "generator": "benchmarks/_generate.py",
+                "seed": seed,
+                "note": "generated, not real data",
+            }
             first.write_h5ad(path)
         else:
             with h5py.File(path, "a") as f:

@@ -1,5 +1,6 @@
 """Where the benchmarks find the real data: ../shared/data beside the checkout, or $TAMCLASS_SHARED_DATA
 (the same rule as tests/conftest.py)."""
+
 import os
 from pathlib import Path
 

@@ -11,9 +11,9 @@ CellTypist) trained on the state seeds and applied to all cells; we print the ti
 
     python benchmarks/bench_classify.py --cells 100000
 """
+
 from __future__ import annotations
 
-from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import os
 import resource
@@ -21,6 +21,7 @@ import time
 import warnings
 
 import numpy as np
+from _shared import SHARED_DATA
 
 
 def rss_gib() -> float:
@@ -45,9 +46,11 @@ def main():
     gen_s = time.perf_counter() - t
     det = np.diff(adata.X.indptr)
     rss_gen = rss_gib()
-    print(f"generated {adata.n_obs:,} cells x {adata.n_vars:,} genes in {gen_s:.1f}s; detected genes/cell median "
-          f"{np.median(det):.0f}, UMIs/cell 3,000-7,000 (uniform); torch threads {torch.get_num_threads()}, "
-          f"cpus {os.cpu_count()}; peak RSS after generation + normalisation {rss_gen:.2f} GiB")
+    print(
+        f"generated {adata.n_obs:,} cells x {adata.n_vars:,} genes in {gen_s:.1f}s; detected genes/cell median "
+        f"{np.median(det):.0f}, UMIs/cell 3,000-7,000 (uniform); torch threads {torch.get_num_threads()}, "
+        f"cpus {os.cpu_count()}; peak RSS after generation + normalisation {rss_gen:.2f} GiB"
+    )
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -61,9 +64,13 @@ def main():
     mac = adata.obs["tamclass_is_macrophage"].to_numpy()
     pol = adata.obs["tamclass_polarization"].to_numpy()
     r = np.corrcoef(pol[mac], adata.obs["true_polarization"].to_numpy()[mac])[0, 1]
-    print(f"gate      {gate_s:7.1f}s  ({mac.mean():.1%} called macrophage); X holds "
-          f"{(adata.X.data.nbytes + adata.X.indices.nbytes + adata.X.indptr.nbytes) / 2**30:.2f} GiB")
-    print(f"classify  {classify_s:7.1f}s  breakdown: " + ", ".join(f"{k} {v:.1f}s" for k, v in info["timings_s"].items()))
+    print(
+        f"gate      {gate_s:7.1f}s  ({mac.mean():.1%} called macrophage); X holds "
+        f"{(adata.X.data.nbytes + adata.X.indices.nbytes + adata.X.indptr.nbytes) / 2**30:.2f} GiB"
+    )
+    print(
+        f"classify  {classify_s:7.1f}s  breakdown: " + ", ".join(f"{k} {v:.1f}s" for k, v in info["timings_s"].items())
+    )
     print(f"TOTAL standalone gate+classify {gate_s + classify_s:.1f}s (target <= 20 s); peak RSS {rss_gib():.2f} GiB")
     # the pipeline flow (CLI / design): score the default library once (rank), then gate and classify reuse it
     with warnings.catch_warnings():
@@ -79,14 +86,18 @@ def main():
         classify2_s = time.perf_counter() - t
     pinfo = adata.uns["pipe"]["classify"]
     same = (adata.obs["pipe_state"].astype(str) == adata.obs["tamclass_state"].astype(str)).mean()
-    print(f"pipeline: score(default, rank) {score_s:.1f}s + gate {gate2_s:.1f}s + classify {classify2_s:.1f}s "
-          f"[{', '.join(f'{k} {v:.1f}s' for k, v in pinfo['timings_s'].items())}] = "
-          f"{score_s + gate2_s + classify2_s:.1f}s; state labels identical to standalone for {same:.1%} of cells; "
-          f"peak RSS {rss_gib():.2f} GiB")
+    print(
+        f"pipeline: score(default, rank) {score_s:.1f}s + gate {gate2_s:.1f}s + classify {classify2_s:.1f}s "
+        f"[{', '.join(f'{k} {v:.1f}s' for k, v in pinfo['timings_s'].items())}] = "
+        f"{score_s + gate2_s + classify2_s:.1f}s; state labels identical to standalone for {same:.1%} of cells; "
+        f"peak RSS {rss_gib():.2f} GiB"
+    )
     sm = info["state_model"]
-    print(f"state model: evidence calls {sm['n_seeds']}, held-out acc {sm['held_out_accuracy']:.3f}, ECE "
-          f"{sm['ece_uncalibrated']:.3f} -> {sm['ece_calibrated']:.3f} (T={sm['temperature']:.2f}); "
-          f"corr(polarization, generated truth) {r:.3f}")
+    print(
+        f"state model: evidence calls {sm['n_seeds']}, held-out acc {sm['held_out_accuracy']:.3f}, ECE "
+        f"{sm['ece_uncalibrated']:.3f} -> {sm['ece_calibrated']:.3f} (T={sm['temperature']:.2f}); "
+        f"corr(polarization, generated truth) {r:.3f}"
+    )
 
     # peer: sklearn LogisticRegression on the same panel and the same state seeds
     from sklearn.linear_model import LogisticRegression
@@ -110,9 +121,11 @@ def main():
     agree = (ours.argmax(1) == peer_p.argmax(1)).mean()
     r_peer = np.corrcoef(peer_p[:, 1] - peer_p[:, 0], adata.obs["true_polarization"].to_numpy()[mac])[0, 1]
     ours_state_s = info["timings_s"]["state_model"]
-    print(f"peer sklearn LogisticRegression (fit on same seeds + predict all): {peer_s:.1f}s; ours (state model "
-          f"fit + calibrate + predict) {ours_state_s:.1f}s; ratio ours/peer {ours_state_s / peer_s:.2f}; "
-          f"label agreement {agree:.3f}; peer corr with truth {r_peer:.3f}")
+    print(
+        f"peer sklearn LogisticRegression (fit on same seeds + predict all): {peer_s:.1f}s; ours (state model "
+        f"fit + calibrate + predict) {ours_state_s:.1f}s; ratio ours/peer {ours_state_s / peer_s:.2f}; "
+        f"label agreement {agree:.3f}; peer corr with truth {r_peer:.3f}"
+    )
 
     # real data beside it
     data = SHARED_DATA
@@ -130,8 +143,10 @@ def main():
             t = time.perf_counter()
             tc.tl.classify(a, device="cpu")
             c = time.perf_counter() - t
-        print(f"real PBMC 3k ({a.n_obs} cells x {a.n_vars} genes): gate {g:.1f}s; classify of its "
-              f"{int(a.obs['tamclass_is_macrophage'].sum())} monocytes (set as macrophages) {c:.1f}s")
+        print(
+            f"real PBMC 3k ({a.n_obs} cells x {a.n_vars} genes): gate {g:.1f}s; classify of its "
+            f"{int(a.obs['tamclass_is_macrophage'].sum())} monocytes (set as macrophages) {c:.1f}s"
+        )
 
 
 if __name__ == "__main__":

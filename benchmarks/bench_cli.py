@@ -17,9 +17,9 @@ Usage::
 
     python benchmarks/bench_cli.py --cells 30000 --tmp /tmp/tc_bench_cli
 """
+
 from __future__ import annotations
 
-from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import json
 import os
@@ -27,6 +27,8 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from _shared import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = SHARED_DATA
@@ -62,8 +64,9 @@ def run(mode: str, src: Path, out: Path) -> dict:
     if out.exists():
         out.unlink()
     env = {**os.environ, "MPLBACKEND": "Agg", "TAMCLASS_PROGRESS": "0"}
-    proc = subprocess.run([sys.executable, "-c", _WRAPPER, mode, str(src), str(out)], capture_output=True, text=True,
-                          env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, mode, str(src), str(out)], capture_output=True, text=True, env=env
+    )
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not line:
         raise SystemExit(f"{mode} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -118,7 +121,10 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=Path("/tmp/tc_bench_cli"))
     args = parser.parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
-    lines = ["| data | input MiB | mode | wall s (min of 2) | peak RSS MiB | output MiB | wall / api |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| data | input MiB | mode | wall s (min of 2) | peak RSS MiB | output MiB | wall / api |",
+        "|---|---|---|---|---|---|---|",
+    ]
     real = SHARED / "singlecell" / "pbmc3k_lognorm.h5ad"
     if real.exists():
         lines += bench("pbmc3k (real, 2,638 cells)", real, args.tmp)

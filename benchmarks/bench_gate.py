@@ -7,13 +7,15 @@ Real data (PBMC 3k, Hao 2021) are timed beside it when ../shared/data is present
 
     python benchmarks/bench_gate.py --cells 100000
 """
+
 from __future__ import annotations
 
-from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import resource
 import time
 import warnings
+
+from _shared import SHARED_DATA
 
 
 def _time_gate(adata, **kw) -> float:
@@ -41,9 +43,11 @@ def main():
         calls0 = a.obs["tamclass_celltype"].copy()
         t1 = _time_gate(a)
         agree = float((calls0 == a.obs["tamclass_celltype"]).mean())
-        print(f"generated {a.n_obs:,} cells: gate smooth_k=0 {t0:.1f} s, smooth_k=10 (default) {t1:.1f} s, "
-              f"ratio {t1 / t0:.2f}; call agreement {agree:.4f}; counts {a.uns['tamclass']['gate']['counts']}; "
-              f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+        print(
+            f"generated {a.n_obs:,} cells: gate smooth_k=0 {t0:.1f} s, smooth_k=10 (default) {t1:.1f} s, "
+            f"ratio {t1 / t0:.2f}; call agreement {agree:.4f}; counts {a.uns['tamclass']['gate']['counts']}; "
+            f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"
+        )
         shared = SHARED_DATA / "singlecell"
         for name in ("pbmc3k_lognorm.h5ad", "hao2021_pbmc_small_counts.h5ad"):
             if (shared / name).exists():

@@ -26,9 +26,9 @@ Usage (files go to /tmp/tamclass_bench/, delete them afterwards)::
     python benchmarks/bench_scaling.py run --sizes 10000 100000 1000000 --modes memory backed dask --real
     python benchmarks/bench_scaling.py report      # -> benchmarks/scaling.png + a markdown table
 """
+
 from __future__ import annotations
 
-from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import json
 import os
@@ -36,6 +36,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _shared import SHARED_DATA
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -69,7 +71,7 @@ def tile(src: Path, copies: int, dst: Path, chunk: int = 20_000) -> None:
     n = s.n_obs
     tmp = dst.with_suffix(".partial")
     first = True
-    for c in range(copies):
+    for _c in range(copies):
         for a in range(0, n, chunk):
             X = s.X[a : min(a + chunk, n)]
             if first:
@@ -84,8 +86,11 @@ def tile(src: Path, copies: int, dst: Path, chunk: int = 20_000) -> None:
     with h5py.File(tmp, "a") as f:
         del f["obs"]
         ad.io.write_elem(f, "obs", obs)
-        ad.io.write_elem(f, "uns", {"generated": {"note": f"generated cells (benchmarks/_generate.py, seed 0), "
-                                                          f"{src.name} tiled {copies}x"}})
+        ad.io.write_elem(
+            f,
+            "uns",
+            {"generated": {"note": f"generated cells (benchmarks/_generate.py, seed 0), {src.name} tiled {copies}x"}},
+        )
     s.file.close()
     tmp.rename(dst)
 
@@ -176,8 +181,9 @@ def child(mode: str, path: str, signatures: str, method: str):
         if mode == "cluster":
             from dask.distributed import Client, LocalCluster
 
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   memory_limit="3GiB")
+            cluster = LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="3GiB"
+            )
             client = Client(cluster)
         f = h5py.File(path, "r")
         adata = ad.AnnData(obs=ad.io.read_elem(f["obs"]), var=ad.io.read_elem(f["var"]))
@@ -263,20 +269,29 @@ def report(out_png: Path):
     df["cells_per_s"] = df["n_cells"] / df["total_s"]
     if "workers_peak_rss_mib" not in df:
         df["workers_peak_rss_mib"] = None
-    df["worker_peak_mib"] = df["workers_peak_rss_mib"].map(lambda w: max(w) if isinstance(w, list) and w else float("nan"))
+    df["worker_peak_mib"] = df["workers_peak_rss_mib"].map(
+        lambda w: max(w) if isinstance(w, list) and w else float("nan")
+    )
     gen = df[df["data"] == "generated"].sort_values(["mode", "n_cells"])
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for mode, g in gen.groupby("mode"):
         axes[0].plot(g["n_cells"], g["total_s"], "o-", label=mode)
         peak = g["peak_rss_mib"].where(g["worker_peak_mib"].isna(), g[["peak_rss_mib", "worker_peak_mib"]].max(axis=1))
-        axes[1].plot(g["n_cells"], peak / 1024, "o-", label=mode if mode != "cluster" else "cluster (max of client, workers)")
+        axes[1].plot(
+            g["n_cells"], peak / 1024, "o-", label=mode if mode != "cluster" else "cluster (max of client, workers)"
+        )
     xs = sorted(gen["n_cells"].unique())
     if len(xs) > 1 and len(gen[gen["mode"] == "backed"]):
         b = gen[gen["mode"] == "backed"].set_index("n_cells")["total_s"]
         x0 = b.index.min()
         axes[0].plot(xs, [b[x0] * x / x0 for x in xs], "k:", label="linear (from backed)")
-    axes[0].set(xscale="log", yscale="log", xlabel="cells (generated, 20,000 genes, ~1,500 detected/cell)",
-                ylabel="wall time, open + score (s)", title="tc.tl.score, method='rank', 20 signatures")
+    axes[0].set(
+        xscale="log",
+        yscale="log",
+        xlabel="cells (generated, 20,000 genes, ~1,500 detected/cell)",
+        ylabel="wall time, open + score (s)",
+        title="tc.tl.score, method='rank', 20 signatures",
+    )
     axes[1].set(xscale="log", xlabel="cells", ylabel="peak RSS (GiB)", title="peak memory (fresh process)")
     axes[1].axhline(2, color="grey", ls="--", lw=0.8)
     for ax in axes:
@@ -284,9 +299,20 @@ def report(out_png: Path):
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out_png, dpi=120)
-    cols = ["data", "mode", "n_cells", "n_signatures", "open_s", "score_s", "total_s", "cells_per_s", "peak_rss_mib",
-            "worker_peak_mib"]
+    cols = [
+        "data",
+        "mode",
+        "n_cells",
+        "n_signatures",
+        "open_s",
+        "score_s",
+        "total_s",
+        "cells_per_s",
+        "peak_rss_mib",
+        "worker_peak_mib",
+    ]
     table = df.sort_values(["data", "n_cells", "mode"])[cols]
+
     def fmt(v):
         if isinstance(v, float):
             return "" if v != v else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}")
@@ -303,14 +329,22 @@ def main():
     q = sub.add_parser("prepare")
     q.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     q.add_argument("--real", action="store_true")
-    q.add_argument("--tile-from", type=int, default=None,
-                   help="build larger sizes by tiling this generated size (e.g. 1M = 10 x 100k)")
+    q.add_argument(
+        "--tile-from",
+        type=int,
+        default=None,
+        help="build larger sizes by tiling this generated size (e.g. 1M = 10 x 100k)",
+    )
     q = sub.add_parser("run")
     q.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     q.add_argument("--modes", nargs="+", default=["memory", "backed", "dask"])
     q.add_argument("--real", action="store_true")
-    q.add_argument("--memory-limit-cells", type=int, default=200_000,
-                   help="skip in-memory runs above this many cells (1M x 1,500 nnz ~ 12 GB)")
+    q.add_argument(
+        "--memory-limit-cells",
+        type=int,
+        default=200_000,
+        help="skip in-memory runs above this many cells (1M x 1,500 nnz ~ 12 GB)",
+    )
     q = sub.add_parser("child")
     q.add_argument("mode")
     q.add_argument("path")

@@ -13,9 +13,9 @@ Peers: pyucell 0.8.0 compute_ucell_scores (n_jobs=-1), scanpy 1.11 tl.score_gene
 signature), decoupler 2.2.0 mt.aucell (timed on --aucell-cells cells and scaled linearly unless
 --full-aucell). numba kernels - tamclass's and the peers' - are compiled/loaded by a warm-up call before timing.
 """
+
 from __future__ import annotations
 
-from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import sys
 import time
@@ -23,14 +23,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _shared import SHARED_DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import anndata as ad  # noqa: E402
-import scanpy as sc  # noqa: E402
+import anndata as ad
+import scanpy as sc
+from benchmarks._generate import generate, signatures
 
-import tamclass as tc  # noqa: E402
-from benchmarks._generate import generate, signatures  # noqa: E402
+import tamclass as tc
 
 
 def _t(fn):
@@ -54,11 +55,15 @@ def bench(adata, sigs, label, *, aucell_cells, full_aucell, rows):
     # too: timing their first call would count their JIT compilation and inflate the speed-ups)
     for m in ("rank", "module", "aucell", "mean"):
         tc.tl.score(adata[:50].copy(), sigs, method=m, min_genes=1)
-    small = ad.AnnData(adata.X[:50], obs=pd.DataFrame(index=adata.obs_names[:50]), var=pd.DataFrame(index=adata.var_names))
+    small = ad.AnnData(
+        adata.X[:50], obs=pd.DataFrame(index=adata.obs_names[:50]), var=pd.DataFrame(index=adata.var_names)
+    )
     pyucell.compute_ucell_scores(small.copy(), sigs, max_rank=1500)
     first = next(iter(sigs.items()))
     sc.tl.score_genes(small.copy(), [g for g in first[1] if g in small.var_names], use_raw=False)
-    warm_net = pd.DataFrame([(s, g) for s, gs in sigs.items() for g in gs if g in adata.var_names], columns=["source", "target"])
+    warm_net = pd.DataFrame(
+        [(s, g) for s, gs in sigs.items() for g in gs if g in adata.var_names], columns=["source", "target"]
+    )
     dc.mt.aucell(small.copy(), warm_net, tmin=1, empty=False)
 
     t_rank, ours = _ours(adata, sigs, method="rank", max_rank=1500)
@@ -86,7 +91,9 @@ def bench(adata, sigs, label, *, aucell_cells, full_aucell, rows):
     k = n if full_aucell else min(aucell_cells, n)
     sub = adata[:k].copy()
     sub = ad.AnnData(sub.X, obs=pd.DataFrame(index=sub.obs_names), var=pd.DataFrame(index=sub.var_names))
-    net = pd.DataFrame([(s, g) for s, gs in sigs.items() for g in gs if g in adata.var_names], columns=["source", "target"])
+    net = pd.DataFrame(
+        [(s, g) for s, gs in sigs.items() for g in gs if g in adata.var_names], columns=["source", "target"]
+    )
     t_dc, _ = _t(lambda: dc.mt.aucell(sub, net, tmin=1, empty=False))
     diff = np.abs(ours_a.iloc[:k].to_numpy() - sub.obsm["score_aucell"][list(sigs)].to_numpy()).max()
     t_dc_full = t_dc * n / k

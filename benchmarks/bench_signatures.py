@@ -9,14 +9,15 @@ pbmc3k (13,714 genes, hg19-era symbols, ../shared/data, skipped when absent).
 
     python benchmarks/bench_signatures.py
 """
+
 from __future__ import annotations
 
-from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
+from _shared import SHARED_DATA
 
 
 def _best(fn, repeat=7, number=5):
@@ -36,10 +37,12 @@ def main():
     sigs = tc.signatures.load("all")
     t_cold = time.perf_counter() - t0
     t_warm = _best(lambda: tc.signatures.load("default"))
-    sets = [s for s in sigs.values()][:40]
+    sets = list(sigs.values())[:40]
     n_genes = sum(s.n_genes for s in sets)
-    print(f"library {tc.signatures.LIBRARY_VERSION}: {len(sigs)} human sets; import+load('all') cold {t_cold*1e3:.0f} ms, "
-          f"load('default') warm {t_warm*1e3:.2f} ms")
+    print(
+        f"library {tc.signatures.LIBRARY_VERSION}: {len(sigs)} human sets; import+load('all') cold {t_cold * 1e3:.0f} ms, "
+        f"load('default') warm {t_warm * 1e3:.2f} ms"
+    )
 
     var_sources = {}
     import celltypist
@@ -68,9 +71,11 @@ def main():
         t_ours, t_list, t_peer = _best(ours), _best(ours_list, repeat=3, number=1), _best(peer)
         n_ours = sum(len(f) for f, _ in ours())
         n_peer = sum(len(x) for x in peer())
-        print(f"{label}: {len(sets)} sets x {n_genes} genes -> matched tamclass {n_ours} (exact+alias) vs peer {n_peer} "
-              f"(exact); time for {len(sets)} calls: tamclass {t_ours*1e3:.2f} ms (pd.Index), {t_list*1e3:.1f} ms (list input), "
-              f"peer {t_peer*1e3:.2f} ms; ratio tamclass/peer {t_ours/t_peer:.2f}")
+        print(
+            f"{label}: {len(sets)} sets x {n_genes} genes -> matched tamclass {n_ours} (exact+alias) vs peer {n_peer} "
+            f"(exact); time for {len(sets)} calls: tamclass {t_ours * 1e3:.2f} ms (pd.Index), {t_list * 1e3:.1f} ms (list input), "
+            f"peer {t_peer * 1e3:.2f} ms; ratio tamclass/peer {t_ours / t_peer:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ that ranking is dominated by gene abundance and it refuses negative values.
 Timings are ratios measured in this one process (noisy shared machine): tamclass vs the peer
 doing the same computation (lifelines directly; statsmodels ``combine_effects``).
 """
+
 from __future__ import annotations
 
-from _shared import SHARED_DATA  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 import argparse
 import time
 import warnings
@@ -30,13 +30,27 @@ from pathlib import Path
 import anndata as ad
 import numpy as np
 import pandas as pd
+from _shared import SHARED_DATA
 
 import tamclass as tc
 
 ROOT = SHARED_DATA
-FEATURES = ["IHC_CD163", "IHC_CD68", "IHC_CD206_MRC1", "IHC_CD204_MSR1", "IHC_CD169_SIGLEC1", "Macrophage_identity",
-            "Cheng2021_M2", "Cheng2021_M1", "Bagaev2021_TAM", "LM22_M2", "Ma2022_LA_TAM", "Ma2022_IFN_TAM",
-            "Ma2022_Angio_TAM", "TAM4_mean_z"]
+FEATURES = [
+    "IHC_CD163",
+    "IHC_CD68",
+    "IHC_CD206_MRC1",
+    "IHC_CD204_MSR1",
+    "IHC_CD169_SIGLEC1",
+    "Macrophage_identity",
+    "Cheng2021_M2",
+    "Cheng2021_M1",
+    "Bagaev2021_TAM",
+    "LM22_M2",
+    "Ma2022_LA_TAM",
+    "Ma2022_IFN_TAM",
+    "Ma2022_Angio_TAM",
+    "TAM4_mean_z",
+]
 # Allison 2023 (Oncol Ther 11:27, doi:10.1007/s40487-022-00214-3): TAM-high OS HR 1.69 (1.37-2.07),
 # CD163+ OS 2.24 (1.71-2.92), CD68+ OS 1.5 (1.12-2): all > 1 (worse survival with more TAMs).
 EXPECTED_DIRECTION = {"IHC_CD163": ">1", "IHC_CD68": ">1", "Macrophage_identity": ">1", "TAM4_mean_z": ">1"}
@@ -56,7 +70,7 @@ def gse4335() -> ad.AnnData:
     obs = g[[c for c in g.columns if c not in genes]].set_index("pid")
     obs.index = obs.index.astype(str)
     obs["time"] = obs["time"] / 12.0  # months -> years
-    var = pd.DataFrame(index=pd.Index([c[len("num_HS_"):] for c in genes]))
+    var = pd.DataFrame(index=pd.Index([c[len("num_HS_") :] for c in genes]))
     var = var[~var.index.duplicated()]
     keep = [f"num_HS_{s}" for s in var.index]
     obs = obs.astype({c: str for c in obs.columns if obs[c].dtype == object})
@@ -74,13 +88,15 @@ def cohort_cox(adata: ad.AnnData, name: str) -> pd.DataFrame:
         table = tc.tl.summarize(adata, None)
     feats = [f"score_{f}" for f in FEATURES if f"score_{f}" in table.columns]
     res = tc.prognosis.cox(table, "time", "event", feats).summary
-    res.index = [i[len("score_"):] for i in res.index]
+    res.index = [i[len("score_") :] for i in res.index]
     used = adata.uns["tamclass"]["score"]["signatures"]
     res.insert(0, "cohort", name)
     res["genes_used"] = [(_n_used(used, f) if f != "TAM4_mean_z" else 4) for f in res.index]
     res["allison2023_direction"] = [EXPECTED_DIRECTION.get(f, "") for f in res.index]
-    res["agrees"] = [("yes" if (r.hr > 1) == (EXPECTED_DIRECTION[f] == ">1") else "no") if f in EXPECTED_DIRECTION
-                     else "" for f, r in res.iterrows()]
+    res["agrees"] = [
+        ("yes" if (r.hr > 1) == (EXPECTED_DIRECTION[f] == ">1") else "no") if f in EXPECTED_DIRECTION else ""
+        for f, r in res.iterrows()
+    ]
     return res
 
 
@@ -131,14 +147,25 @@ def main(argv=None):
         tabs.append(r)
         print(f"\n{name}: {a.n_obs} tumours, {int(a.obs['event'].sum())} OS events")
     res = pd.concat(tabs)
-    cols = ["cohort", "genes_used", "n", "events", "hr", "ci_lower", "ci_upper", "p", "ph_p", "allison2023_direction",
-            "agrees"]
+    cols = [
+        "cohort",
+        "genes_used",
+        "n",
+        "events",
+        "hr",
+        "ci_lower",
+        "ci_upper",
+        "p",
+        "ph_p",
+        "allison2023_direction",
+        "agrees",
+    ]
     fmt = res[cols].copy()
     for c in ("hr", "ci_lower", "ci_upper"):
         fmt[c] = fmt[c].map(lambda v: f"{v:.2f}")
     fmt["p"] = fmt["p"].map(lambda v: f"{v:.2g}")
     fmt["ph_p"] = fmt["ph_p"].map(lambda v: f"{v:.2g}")
-    lines += ["## Cox per SD of the signature score (univariable, OS)", "", md(fmt.rename_axis('feature')), ""]
+    lines += ["## Cox per SD of the signature score (univariable, OS)", "", md(fmt.rename_axis("feature")), ""]
     print(fmt.to_string())
 
     # 2. Ali 2016 pooling and timing vs peers ----------------------------------------------------
@@ -151,10 +178,25 @@ def main(argv=None):
             for method in ("DL", "REML"):
                 pr = tc.prognosis.pool_cohorts(ali, "surv", "events", feat, cohort_key="dataset", method=method)
                 pooled[(feat, method)] = pr
-    prow = [{"feature": f, "method": m, "k": p.k, "HR": f"{p.hr:.3f}", "95% CI": f"{p.hr_ci[0]:.3f}-{p.hr_ci[1]:.3f}",
-             "tau2": f"{p.tau2:.5f}", "I2 %": f"{p.I2:.1f}", "Q_p": f"{p.Q_p:.3g}"} for (f, m), p in pooled.items()]
-    lines += ["## Ali 2016 CIBERSORT fractions, per-SD HR per dataset (>= 20 events) pooled", "",
-              md(pd.DataFrame(prow), index=False), ""]
+    prow = [
+        {
+            "feature": f,
+            "method": m,
+            "k": p.k,
+            "HR": f"{p.hr:.3f}",
+            "95% CI": f"{p.hr_ci[0]:.3f}-{p.hr_ci[1]:.3f}",
+            "tau2": f"{p.tau2:.5f}",
+            "I2 %": f"{p.I2:.1f}",
+            "Q_p": f"{p.Q_p:.3g}",
+        }
+        for (f, m), p in pooled.items()
+    ]
+    lines += [
+        "## Ali 2016 CIBERSORT fractions, per-SD HR per dataset (>= 20 events) pooled",
+        "",
+        md(pd.DataFrame(prow), index=False),
+        "",
+    ]
     print(pd.DataFrame(prow).to_string(index=False))
 
     from lifelines import CoxPHFitter
@@ -197,9 +239,11 @@ def main(argv=None):
             tc.prognosis.pool_cohorts(ali, "surv", "events", "macrophagesm2", cohort_key="dataset")
 
     trows = []
-    for label, a_, b_, rep in (("meta_analysis DL, k=29 vs statsmodels combine_effects", ours_meta, peer_meta, 50),
-                               ("cox, n=7,598 (incl. PH test) vs lifelines CoxPHFitter alone", ours_cox, peer_cox, 3),
-                               ("pool_cohorts Ali M2 (32 datasets) vs lifelines loop + statsmodels", ours_pool, peer_pool, 2)):
+    for label, a_, b_, rep in (
+        ("meta_analysis DL, k=29 vs statsmodels combine_effects", ours_meta, peer_meta, 50),
+        ("cox, n=7,598 (incl. PH test) vs lifelines CoxPHFitter alone", ours_cox, peer_cox, 3),
+        ("pool_cohorts Ali M2 (32 datasets) vs lifelines loop + statsmodels", ours_pool, peer_pool, 2),
+    ):
         to, tp, ratio = timing_ratio(a_, b_, repeat=rep)
         trows.append({"task": label, "tamclass s": f"{to:.4f}", "peer s": f"{tp:.4f}", "ratio": f"{ratio:.2f}"})
     lines += ["## Timing (best of repeats, one process)", "", md(pd.DataFrame(trows), index=False), ""]

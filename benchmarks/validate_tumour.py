@@ -8,14 +8,15 @@ Hao 2021 (blood: no macrophages), and pseudo-cells of the immucellai2 sorted ref
 
     python benchmarks/validate_tumour.py            # ../shared/data (or TAMCLASS_SHARED_DATA)
 """
+
 from __future__ import annotations
 
-from _shared import SHARED_DATA  # noqa: E402
 import sys
 import warnings
 
 import numpy as np
 import pandas as pd
+from _shared import SHARED_DATA
 
 MYELOID = ["macrophage", "monocyte", "dendritic"]
 
@@ -37,18 +38,38 @@ def datasets():
     cosmx = SHARED_DATA / "spatial" / "profast_cosmx_nsclc_lung5.h5ad"
     if cosmx.exists():
         a = ad.read_h5ad(cosmx)
-        yield "CosMx NSCLC vs ProFAST labels", a, "cell_type", {"macrophage": "macrophage", "monocyte": "monocyte",
-                                                              "mDC": "dendritic", "pDC": None}
-        yield "CosMx NSCLC vs SpaTopic labels", a.copy(), "spatopic_type", {
-            "Macrophage": "macrophage", "Proliferating Macrophage": "macrophage", "CD14+ Monocyte": "monocyte",
-            "CD16+ Monocyte": "monocyte", "Dendritic": "dendritic", "Plasmacytoid Dendritic": None}
+        yield (
+            "CosMx NSCLC vs ProFAST labels",
+            a,
+            "cell_type",
+            {"macrophage": "macrophage", "monocyte": "monocyte", "mDC": "dendritic", "pDC": None},
+        )
+        yield (
+            "CosMx NSCLC vs SpaTopic labels",
+            a.copy(),
+            "spatopic_type",
+            {
+                "Macrophage": "macrophage",
+                "Proliferating Macrophage": "macrophage",
+                "CD14+ Monocyte": "monocyte",
+                "CD16+ Monocyte": "monocyte",
+                "Dendritic": "dendritic",
+                "Plasmacytoid Dendritic": None,
+            },
+        )
     a = tc.datasets.demo()
-    a.obs["marker_annotation"] = a.obs["leiden"].astype(str).map({"0": "B cells", "1": "monocytes", "2": "T/NK",
-                                                                  "3": "LA-TAMs"})
+    a.obs["marker_annotation"] = (
+        a.obs["leiden"].astype(str).map({"0": "B cells", "1": "monocytes", "2": "T/NK", "3": "LA-TAMs"})
+    )
     yield "demo (marker-annotated clusters)", a, "marker_annotation", {"monocytes": "monocyte", "LA-TAMs": "macrophage"}
     if (sc_dir / "pbmc3k_lognorm.h5ad").exists():
         a = ad.read_h5ad(sc_dir / "pbmc3k_lognorm.h5ad")
-        yield "PBMC 3k (blood)", a, "classified", {"CD14+ Mono": "monocyte", "FCGR3A+ Mono": "monocyte", "DC": "dendritic"}
+        yield (
+            "PBMC 3k (blood)",
+            a,
+            "classified",
+            {"CD14+ Mono": "monocyte", "FCGR3A+ Mono": "monocyte", "DC": "dendritic"},
+        )
     if (sc_dir / "hao2021_pbmc_small_counts.h5ad").exists():
         a = ad.read_h5ad(sc_dir / "hao2021_pbmc_small_counts.h5ad")
         yield "Hao 2021 PBMC (blood)", a, "cell_type", {"Monocytes": "monocyte", "mDC": "dendritic", "pDC": "dendritic"}
@@ -59,14 +80,33 @@ def datasets():
 
         with resources.files("immucellai2").joinpath("myconfig", "reference_tumorCelltypes.txt").open() as fh:
             ref = pd.read_csv(fh, sep="\t", index_col=0)
-        kinds = {"TAM": "macrophage", "CMonocyte": "monocyte", "IMonocyte": "monocyte", "NMonocyte": "monocyte",
-                 "cDC1": "dendritic", "cDC2": "dendritic", "pDC": "dendritic", "neutrophils": "other",
-                 "mast_cell": "other", "basophils": "other", "eosinophils": "other", "CD4Tnaive": "other",
-                 "CD8Tem": "other", "cytotoxicNK": "other", "Bnaive": "other", "plasma": "other"}
+        kinds = {
+            "TAM": "macrophage",
+            "CMonocyte": "monocyte",
+            "IMonocyte": "monocyte",
+            "NMonocyte": "monocyte",
+            "cDC1": "dendritic",
+            "cDC2": "dendritic",
+            "pDC": "dendritic",
+            "neutrophils": "other",
+            "mast_cell": "other",
+            "basophils": "other",
+            "eosinophils": "other",
+            "CD4Tnaive": "other",
+            "CD8Tem": "other",
+            "cytotoxicNK": "other",
+            "Bnaive": "other",
+            "plasma": "other",
+        }
         ref = ref[list(kinds)].fillna(0).clip(lower=0)
         ref = ref[ref.index.notna()].groupby(level=0).sum()
         a = pseudocells(ref, n_cells=60, depth=(1500, 4000), random_state=0, sample_key="type")
-        yield "immucellai2 sorted references (pseudo-cells)", a, "type", {k: v for k, v in kinds.items() if v != "other"}
+        yield (
+            "immucellai2 sorted references (pseudo-cells)",
+            a,
+            "type",
+            {k: v for k, v in kinds.items() if v != "other"},
+        )
     except ImportError:
         print("immucellai2 not installed: sorted-reference pseudo-cells skipped", file=sys.stderr)
 
@@ -100,8 +140,12 @@ def main():
                 tc.tl.classify(adata, device="cpu")
             info = adata.uns["tamclass"]["classify"]
             print(f"   classify: {info['status']}; subset evidence calls {info['subset_model']['n_evidence_calls']}")
-            print("   subsets of the macrophages:", adata.obs.loc[mac, "tamclass_subset"].astype(str).value_counts()
-                  .to_dict(), "| median polarization", round(float(np.median(adata.obs.loc[mac, "tamclass_polarization"])), 3))
+            print(
+                "   subsets of the macrophages:",
+                adata.obs.loc[mac, "tamclass_subset"].astype(str).value_counts().to_dict(),
+                "| median polarization",
+                round(float(np.median(adata.obs.loc[mac, "tamclass_polarization"])), 3),
+            )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Build (warnings are errors, broken cross-references fail):
 Nothing is downloaded: no intersphinx (a CI machine may have no network); references to other
 packages' objects are listed in ``nitpick_ignore_regex`` below, references to tamclass's must resolve.
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,7 +20,7 @@ import tamclass  # noqa: E402
 
 project = "tamclass"
 author = "The tamclass developers"
-copyright = "The tamclass developers (MIT licence)"  # noqa: A001 - Sphinx's name
+copyright = "The tamclass developers (MIT licence)"
 release = tamclass.__version__
 version = ".".join(release.split(".")[:2])
 
@@ -57,10 +58,16 @@ napoleon_custom_sections = [("Writes", "params_style")]
 nitpicky = True
 # Objects of other packages: without intersphinx these cannot resolve; tamclass's own must.
 nitpick_ignore_regex = [
-    (r"py:.*", r"(anndata|AnnData|mudata|MuData|pandas|pd|numpy|np|scipy|matplotlib|torch|lifelines|scanpy|sc|dask"
-               r"|decoupler|dc|logging|os|pathlib|collections|typing|numba)(\..*)?"),
-    (r"py:.*", r"(DataFrame|Series|Axes|Figure|ndarray|Path|PathLike|Sequence|Mapping|Iterable|Callable|Literal"
-               r"|ArrayLike|spmatrix|csr_matrix|Generator|dtype)"),
+    (
+        r"py:.*",
+        r"(anndata|AnnData|mudata|MuData|pandas|pd|numpy|np|scipy|matplotlib|torch|lifelines|scanpy|sc|dask"
+        r"|decoupler|dc|logging|os|pathlib|collections|typing|numba)(\..*)?",
+    ),
+    (
+        r"py:.*",
+        r"(DataFrame|Series|Axes|Figure|ndarray|Path|PathLike|Sequence|Mapping|Iterable|Callable|Literal"
+        r"|ArrayLike|spmatrix|csr_matrix|Generator|dtype)",
+    ),
     # private modules named in docstrings as pointers for developers (not part of the public API)
     (r"py:mod", r"tamclass(\.\w+)*\._\w+"),
     # internal matrix wrapper named in tc.pp.detect_normalization's docstring (not a user-facing object)

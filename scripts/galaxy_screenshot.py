@@ -68,9 +68,7 @@ def free_port() -> int:
     return port
 
 
-def write_config(
-    work: Path, tool_venv: Path, tools: list[Path], boot_key: str
-) -> tuple[Path, str]:
+def write_config(work: Path, tool_venv: Path, tools: list[Path], boot_key: str) -> tuple[Path, str]:
     """The same Galaxy configuration as scripts/galaxy_ci.sh (section 3c)."""
     version = re.search(
         r'<token name="@TOOL_VERSION@">(.*?)</token>',
@@ -166,21 +164,15 @@ class Api:
         raise TimeoutError(f"history {history_id} not done after {timeout} s: {states}")
 
 
-def save_png(
-    png: bytes, path: Path, crop: tuple[int, int, int, int] | None = None
-) -> None:
+def save_png(png: bytes, path: Path, crop: tuple[int, int, int, int] | None = None) -> None:
     img = Image.open(io.BytesIO(png)).convert("RGB")
     if crop:
         img = img.crop(crop)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.png")
     img.save(tmp, optimize=True)
-    if (
-        tmp.stat().st_size > MAX_BYTES
-    ):  # UI screenshots have few colours: a 256-colour palette is lossless-looking
-        img.quantize(
-            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-        ).save(tmp, optimize=True)
+    if tmp.stat().st_size > MAX_BYTES:  # UI screenshots have few colours: a 256-colour palette is lossless-looking
+        img.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(tmp, optimize=True)
     if tmp.stat().st_size > MAX_BYTES:
         img = img.resize((img.width * 3 // 4, img.height * 3 // 4), Image.LANCZOS)
         img.quantize(colors=256).save(tmp, optimize=True)
@@ -200,9 +192,7 @@ def main(argv=None) -> int:
         "--chromedriver",
         default=shutil.which("chromedriver") or "/usr/bin/chromedriver",
     )
-    p.add_argument(
-        "--chromium", default=shutil.which("chromium") or "/usr/bin/chromium"
-    )
+    p.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     p.add_argument(
         "--keep-work",
         action="store_true",
@@ -224,9 +214,7 @@ def main(argv=None) -> int:
         Path(args.chromedriver),
     ):
         if not exe.exists():
-            sys.exit(
-                f"galaxy_screenshot: {exe} not found (see the prerequisites at the top of this script)"
-            )
+            sys.exit(f"galaxy_screenshot: {exe} not found (see the prerequisites at the top of this script)")
 
     work = Path(tempfile.mkdtemp(prefix="tamclass-galaxy-shot."))
     boot = f"bootstrap-{os.getpid()}-{time.time_ns()}"
@@ -235,7 +223,7 @@ def main(argv=None) -> int:
     port = args.port or free_port()
     url = f"http://127.0.0.1:{port}"
     galaxy = driver = None
-    glog = open(work / "galaxy.log", "w")  # noqa: SIM115 - closed in the finally below
+    glog = open(work / "galaxy.log", "w")
     try:
         log(f"starting Galaxy on {url} (work dir {work})")
         galaxy = subprocess.Popen(
@@ -263,14 +251,10 @@ def main(argv=None) -> int:
                     sys.stderr.write((work / "galaxy.log").read_text()[-4000:])
                     raise RuntimeError("Galaxy did not come up")
                 time.sleep(5)
-        log(
-            f"Galaxy {v.get('version_major')}.{v.get('version_minor')} up after {time.time() - t0:.0f} s"
-        )
+        log(f"Galaxy {v.get('version_major')}.{v.get('version_minor')} up after {time.time() - t0:.0f} s")
 
         boot_api = Api(url, boot)
-        user = boot_api.post(
-            "users", {"username": USERNAME, "email": EMAIL, "password": PASSWORD}
-        )
+        user = boot_api.post("users", {"username": USERNAME, "email": EMAIL, "password": PASSWORD})
         key = boot_api.post(f"users/{user['id']}/api_key")
         api = Api(url, key)
         # let Galaxy render the tool's HTML report (what an admin does with "Review Allowlist"); without this
@@ -310,20 +294,14 @@ def main(argv=None) -> int:
         )
         wait = WebDriverWait(driver, 180)
         driver.get(f"{url}/login/start")
-        form = wait.until(
-            EC.visibility_of_element_located((By.CSS_SELECTOR, "form#login"))
-        )
+        form = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form#login")))
         form.find_element(By.NAME, "login").send_keys(EMAIL)
         form.find_element(By.NAME, "password").send_keys(PASSWORD)
         form.find_element(By.XPATH, "//button[@name='login']").click()
         t0 = time.time()
         while True:
             cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
-            if (
-                requests.get(f"{url}/api/users/current", cookies=cookies, timeout=30)
-                .json()
-                .get("email")
-            ):
+            if requests.get(f"{url}/api/users/current", cookies=cookies, timeout=30).json().get("email"):
                 break
             if time.time() - t0 > 60:
                 raise RuntimeError("login through the form did not succeed")
@@ -331,24 +309,18 @@ def main(argv=None) -> int:
         log("logged in")
 
         def page_has(text: str) -> None:
-            wait.until(
-                lambda d: text in d.execute_script("return document.body.innerText")
-            )
+            wait.until(lambda d: text in d.execute_script("return document.body.innerText"))
 
         def settle(
             seconds: float = 4.0,
         ) -> None:  # let the Vue client finish its requests and transitions
             time.sleep(seconds)
-            WebDriverWait(driver, 60).until(
-                lambda d: d.execute_script("return document.readyState") == "complete"
-            )
+            WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
         # --- the browser session's current history gets the test h5ad
         driver.get(f"{url}/")
         page_has("History")
-        hist = requests.get(
-            f"{url}/history/current_history_json", cookies=cookies, timeout=30
-        ).json()
+        hist = requests.get(f"{url}/history/current_history_json", cookies=cookies, timeout=30).json()
         api.s.put(
             f"{url}/api/histories/{hist['id']}",
             json={"name": "tamclass demo"},
@@ -364,9 +336,7 @@ def main(argv=None) -> int:
                         "elements": [
                             {
                                 "src": "path",
-                                "path": str(
-                                    WRAPPER_DIR / "test-data" / "tam_small.h5ad"
-                                ),
+                                "path": str(WRAPPER_DIR / "test-data" / "tam_small.h5ad"),
                                 "name": "tam_small.h5ad",
                                 "ext": "h5ad",
                                 "to_posix_lines": False,
@@ -379,20 +349,14 @@ def main(argv=None) -> int:
         items = api.wait_datasets(hist["id"])
         h5ad = next(i for i in items if i["name"] == "tam_small.h5ad")
         if h5ad["state"] != "ok":
-            raise RuntimeError(
-                f"upload of tam_small.h5ad ended in state {h5ad['state']} (see {work}/galaxy.log)"
-            )
+            raise RuntimeError(f"upload of tam_small.h5ad ended in state {h5ad['state']} (see {work}/galaxy.log)")
         log(f"uploaded tam_small.h5ad (hid {h5ad['hid']})")
 
         # (1) the tool form, the four tamclass tools listed in the tool panel
         driver.get(f"{url}/?tool_id=tamclass_score&version=latest")
         page_has("Tool Parameters")
         page_has("1: tam_small.h5ad")
-        search = wait.until(
-            EC.element_to_be_clickable(
-                (By.CSS_SELECTOR, "input[placeholder='search tools']")
-            )
-        )
+        search = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "input[placeholder='search tools']")))
         search.send_keys("tamclass")
         page_has("train a classifier")
         settle(5)
@@ -428,13 +392,9 @@ def main(argv=None) -> int:
             "return false;"
         )
         try:
-            WebDriverWait(driver, 90).until(
-                lambda d: d.execute_script(shown, "Research use only")
-            )
+            WebDriverWait(driver, 90).until(lambda d: d.execute_script(shown, "Research use only"))
         except TimeoutException:
-            log(
-                "WARNING: the report text was not found in the page; check galaxy_history.png by eye"
-            )
+            log("WARNING: the report text was not found in the page; check galaxy_history.png by eye")
         settle(6)
         save_png(driver.get_screenshot_as_png(), args.out_dir / "galaxy_history.png")
         return 0

@@ -1,4 +1,4 @@
-"""Build tamclass/datasets/data/ali2016_m2_cohorts.tsv: per-cohort Cox summary statistics.
+"""Build src/tamclass/datasets/data/ali2016_m2_cohorts.tsv: per-cohort Cox summary statistics.
 
 Source: Ali HR, Chlon L, Pharoah PDP, Markowetz F, Caldas C. "Patterns of immune infiltration in
 breast cancer and their clinical implications: a gene-expression-based retrospective study."
@@ -12,6 +12,7 @@ within the dataset (sample SD).
 
 Usage: python scripts/make_cohort_table.py [PATH/TO/ali2016_cibersort_survival_10988.tsv]
 """
+
 from __future__ import annotations
 
 import sys
@@ -24,7 +25,7 @@ import tamclass as tc
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "survival" / "ali2016_cibersort_survival_10988.tsv"
-OUT = ROOT / "tamclass" / "datasets" / "data" / "ali2016_m2_cohorts.tsv"
+OUT = ROOT / "src" / "tamclass" / "datasets" / "data" / "ali2016_m2_cohorts.tsv"
 
 
 def main(source: Path = DEFAULT_SOURCE) -> None:
@@ -38,8 +39,7 @@ def main(source: Path = DEFAULT_SOURCE) -> None:
     OUT.write_text(
         "# Per-cohort Cox log hazard ratio per SD of the CIBERSORT M2 macrophage fraction (univariable, z-scored within cohort).\n"
         "# Computed by tamclass (scripts/make_cohort_table.py) from Ali HR et al. 2016 PLoS Med 13:e1002194, "
-        "doi:10.1371/journal.pmed.1002194; cohorts with >= 20 events.\n"
-        + cohorts.round(6).to_csv(sep="\t")
+        "doi:10.1371/journal.pmed.1002194; cohorts with >= 20 events.\n" + cohorts.round(6).to_csv(sep="\t")
     )
     print(f"wrote {OUT} ({len(cohorts)} cohorts); pooled DL HR {res.hr:.3f} ({res.hr_ci[0]:.3f}-{res.hr_ci[1]:.3f})")
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Build ``tamclass/datasets/data/demo.h5ad`` from the sample matrix shipped in the CellTypist wheel.
+"""Build ``src/tamclass/datasets/data/demo.h5ad`` from the sample matrix shipped in the CellTypist wheel.
 
 Source
 ------
@@ -28,8 +28,9 @@ What the script does (deterministic; re-running gives the same file contents)
 Usage::
 
     python scripts/make_demo_data.py                 # finds the CSV in the installed celltypist
-    python scripts/make_demo_data.py --csv PATH -o tamclass/datasets/data/demo.h5ad
+    python scripts/make_demo_data.py --csv PATH -o src/tamclass/datasets/data/demo.h5ad
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = REPO / "tamclass" / "datasets" / "data" / "demo.h5ad"
+DEFAULT_OUT = REPO / "src" / "tamclass" / "datasets" / "data" / "demo.h5ad"
 N_PSEUDO_SAMPLES = 3
 
 CITATION = (

@@ -9,7 +9,7 @@ Usage::
 Files written (each < 1 MB, the IUC limit for test data):
 
 ``tam_small.h5ad``
-    A subset of tamclass' bundled demo data (``tamclass/datasets/data/demo.h5ad``: real cells from the
+    A subset of tamclass' bundled demo data (``src/tamclass/datasets/data/demo.h5ad``: real cells from the
     MIT-licensed CellTypist sample, Domínguez Conde C et al. 2022, Science 376:eabl5197,
     doi:10.1126/science.abl5197). Every 3rd cell (187 of 559, all pseudo-samples kept); genes: the 800 most
     expressed ones plus every gene of the signature library. ``X`` keeps
@@ -34,6 +34,7 @@ Files written (each < 1 MB, the IUC limit for test data):
     ``Neg_T_cell`` (renamed ``my_T_cell``); see the library manifest for their citations. If the library is
     not available yet, fixed fallback lists are used (CD68 CD163 C1QA C1QB C1QC APOE / CD3D CD3E CD2 TRAC).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 OUT_DIR = REPO / "galaxy" / "tamclass" / "test-data"
-DEMO = REPO / "tamclass" / "datasets" / "data" / "demo.h5ad"
+DEMO = REPO / "src" / "tamclass" / "datasets" / "data" / "demo.h5ad"
 RESEARCH_SIGS = REPO.parent / "shared" / "research" / "signatures"
 N_TOP = 800
 CELL_STEP = 3
@@ -67,8 +68,11 @@ def _library_genes() -> tuple[set[str], str]:
         if genes:
             return genes, "tamclass.signatures.load('all')"
     except Exception as exc:  # noqa: BLE001 - library is being built in parallel
-        print(f"note: signature library not usable yet ({type(exc).__name__}: {exc}); "
-              "falling back to the research gene lists", file=sys.stderr)
+        print(
+            f"note: signature library not usable yet ({type(exc).__name__}: {exc}); "
+            "falling back to the research gene lists",
+            file=sys.stderr,
+        )
     genes = set()
     for tsv in sorted(RESEARCH_SIGS.glob("*.tsv")):
         if "mouse" in tsv.name or "coates" in tsv.name or "symbol_flags" in tsv.name:
@@ -102,8 +106,10 @@ def _source_adata():
 
     if DEMO.exists():
         adata = ad.read_h5ad(DEMO)
-        source = ("tamclass demo data (CellTypist sample, Dominguez Conde C et al. 2022 Science 376:eabl5197, "
-                  "doi:10.1126/science.abl5197, MIT)")
+        source = (
+            "tamclass demo data (CellTypist sample, Dominguez Conde C et al. 2022 Science 376:eabl5197, "
+            "doi:10.1126/science.abl5197, MIT)"
+        )
         return adata, source, True
     import scanpy as sc
 
@@ -112,8 +118,10 @@ def _source_adata():
     adata.obs = pbmc.obs[["bulk_labels"]].copy()
     # pbmc68k_reduced has no sample column: an illustrative deterministic split by cell order.
     adata.obs["sample"] = pd.Categorical(np.where(np.arange(adata.n_obs) % 2 == 0, "S1", "S2"))
-    source = ("TEMPORARY: scanpy pbmc68k_reduced .raw (Zheng GXY et al. 2017 Nat Commun 8:14049, "
-              "doi:10.1038/ncomms14049); re-run once tamclass/datasets/data/demo.h5ad exists")
+    source = (
+        "TEMPORARY: scanpy pbmc68k_reduced .raw (Zheng GXY et al. 2017 Nat Commun 8:14049, "
+        "doi:10.1038/ncomms14049); re-run once src/tamclass/datasets/data/demo.h5ad exists"
+    )
     return adata, source, False
 
 
@@ -168,14 +176,16 @@ def make_studies(out: Path) -> None:
     theta = 0.4 + rng.normal(0.0, 0.15, size=k)
     y = np.round(theta + rng.normal(0.0, se), 4)
     z = 1.959963984540054
-    df = pd.DataFrame({
-        "study": [f"study_{i + 1}" for i in range(k)],
-        "hr": np.round(np.exp(y), 4),
-        "lower": np.round(np.exp(y - z * se), 4),
-        "upper": np.round(np.exp(y + z * se), 4),
-        "log_hr": y,
-        "se": se,
-    })
+    df = pd.DataFrame(
+        {
+            "study": [f"study_{i + 1}" for i in range(k)],
+            "hr": np.round(np.exp(y), 4),
+            "lower": np.round(np.exp(y - z * se), 4),
+            "upper": np.round(np.exp(y + z * se), 4),
+            "log_hr": y,
+            "se": se,
+        }
+    )
     df.to_csv(out, sep="\t", index=False, lineterminator="\n")
 
 
@@ -203,8 +213,22 @@ def make_model(h5ad: Path, out: Path) -> None:
     """Train a small model on the test cells' leiden labels with the tamclass CLI (seed 0, CPU)."""
     import subprocess
 
-    cmd = [sys.executable, "-c", "import sys; from tamclass.cli import main; sys.exit(main())",
-           "train", str(h5ad), "--label-key", "leiden", "-o", str(out), "--device", "cpu", "--seed", "0", "-q"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from tamclass.cli import main; sys.exit(main())",
+        "train",
+        str(h5ad),
+        "--label-key",
+        "leiden",
+        "-o",
+        str(out),
+        "--device",
+        "cpu",
+        "--seed",
+        "0",
+        "-q",
+    ]
     subprocess.run(cmd, check=True)
     out.chmod(0o644)  # the CLI writes models private (0600); test data is shared
 
@@ -230,13 +254,18 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out-dir", type=Path, default=OUT_DIR)
     p.add_argument("--no-model", action="store_true", help="do not (re)train leiden_model.zip")
-    p.add_argument("--check", action="store_true",
-                   help="rebuild into a temp dir and compare the text files with the committed ones")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild into a temp dir and compare the text files with the committed ones",
+    )
     a = p.parse_args(argv)
     if a.check:
         with tempfile.TemporaryDirectory() as tmp:
             files = build(Path(tmp), model=False)
-            bad = [f.name for f in files if f.suffix != ".h5ad" and not filecmp.cmp(f, a.out_dir / f.name, shallow=False)]
+            bad = [
+                f.name for f in files if f.suffix != ".h5ad" and not filecmp.cmp(f, a.out_dir / f.name, shallow=False)
+            ]
         if bad:
             print(f"differs from committed test-data: {bad}", file=sys.stderr)
             return 1

@@ -1,4 +1,5 @@
 """Regenerate the pictures in README.md from real runs (python scripts/make_readme_figures.py)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,9 +11,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import tamclass as tc  # noqa: E402
+import tamclass as tc
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "images"
@@ -25,8 +26,15 @@ def plugin_figure() -> None:
         tc.tl.score(adata)
         tc.tl.gate(adata, groupby="leiden")
         tc.tl.classify(adata, random_state=0)
-    tc.pl.embedding(adata, basis="umap", signatures=["Macrophage_identity", "Cheng2021_M2"],
-                    color=["tamclass_celltype", "tamclass_polarization"], ncols=2, wspace=0.45, show=False)
+    tc.pl.embedding(
+        adata,
+        basis="umap",
+        signatures=["Macrophage_identity", "Cheng2021_M2"],
+        color=["tamclass_celltype", "tamclass_polarization"],
+        ncols=2,
+        wspace=0.45,
+        show=False,
+    )
     plt.gcf().savefig(OUT / "demo_umap.png", dpi=90, bbox_inches="tight")
     plt.close("all")
 
@@ -35,9 +43,27 @@ def cli_figure() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         table = Path(tmp) / "cohorts.tsv"
         tc.datasets.ali2016_m2_cohorts().reset_index().to_csv(table, sep="\t", index=False)
-        subprocess.run([sys.executable, "-m", "tamclass", "-q", "meta", str(table), "--effect", "log_hr", "--se", "se",
-                        "--study", "dataset", "-o", str(Path(tmp) / "pooled.tsv"), "--plot", str(OUT / "forest_ali2016.png")],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tamclass",
+                "-q",
+                "meta",
+                str(table),
+                "--effect",
+                "log_hr",
+                "--se",
+                "se",
+                "--study",
+                "dataset",
+                "-o",
+                str(Path(tmp) / "pooled.tsv"),
+                "--plot",
+                str(OUT / "forest_ali2016.png"),
+            ],
+            check=True,
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ The inputs all come from the bundled demo (559 real cells, CellTypist sample dat
 - ``scaled.h5ad``  X = z-scored log expression (negative values, as after ``sc.pp.scale``), raw counts in
   layers["counts"] and the log-normalised matrix in ``.raw``, for ``--layer`` and ``--use-raw``.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -45,11 +46,12 @@ def make_inputs(directory: Path) -> dict[str, Path]:
 
     table = tc.signatures.ortholog_table()
     one2one = table[(table["mapping"] == "biomart_one2one") & ~table["mouse_genes"].str.contains(",", na=True)]
-    to_mouse = dict(zip(one2one["human_gene"], one2one["mouse_genes"]))
+    to_mouse = dict(zip(one2one["human_gene"], one2one["mouse_genes"], strict=False))
     # library genes by the table; the other genes (background of the per-cell ranks) by the usual case rule
     names = pd.Series([to_mouse.get(g, g[:1] + g[1:].lower()) for g in demo.var_names])
-    keep = ~names.duplicated(keep=False).to_numpy() & (~demo.var_names.isin(table["human_gene"]) |
-                                                        demo.var_names.isin(list(to_mouse)))
+    keep = ~names.duplicated(keep=False).to_numpy() & (
+        ~demo.var_names.isin(table["human_gene"]) | demo.var_names.isin(list(to_mouse))
+    )
     mouse = demo[:, keep].copy()
     mouse.var_names = names[keep].to_list()
     assert mouse.var_names.is_unique and mouse.n_vars > 0.9 * demo.n_vars
@@ -61,7 +63,7 @@ def make_inputs(directory: Path) -> dict[str, Path]:
     raw = gzip.decompress(_library_file("genes", "human_symbols.tsv.gz").read_bytes())
     ids = pd.read_csv(io.BytesIO(raw), sep="\t").dropna()
     ids = ids[~ids["symbol"].duplicated(keep=False) & ~ids["ensembl_gene_id"].duplicated(keep=False)]
-    to_id = dict(zip(ids["symbol"], ids["ensembl_gene_id"]))
+    to_id = dict(zip(ids["symbol"], ids["ensembl_gene_id"], strict=False))
     keep = [g for g in demo.var_names if g in to_id]
     ens = demo[:, keep].copy()
     ens.var["symbol"] = list(keep)
@@ -81,12 +83,27 @@ def make_inputs(directory: Path) -> dict[str, Path]:
     return out
 
 
-def api_run(src, *, signatures="default", method="rank", layer=None, use_raw=None, gene_symbols=None,
-            species="human", groupby=None, sample_key=None, model=None, classify=True, device="auto", seed=0,
-            key_added="tamclass", backed=False):
+def api_run(
+    src,
+    *,
+    signatures="default",
+    method="rank",
+    layer=None,
+    use_raw=None,
+    gene_symbols=None,
+    species="human",
+    groupby=None,
+    sample_key=None,
+    model=None,
+    classify=True,
+    device="auto",
+    seed=0,
+    key_added="tamclass",
+    backed=False,
+):
     """What a user types in Python for ``tamclass score`` with these options (README, quick start 1)."""
     adata = ad.read_h5ad(src, backed="r" if backed else None)
-    data = dict(layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species)
+    data = {"layer": layer, "use_raw": use_raw, "gene_symbols": gene_symbols, "species": species}
     tc.tl.score(adata, signatures, method=method, key_added=key_added, random_state=seed, **data)
     tc.tl.gate(adata, groupby=groupby, key_added=key_added, random_state=seed, **data)
     if classify or model is not None:
@@ -125,13 +142,15 @@ def _close(a, b, where: str) -> None:
     a_arr, b_arr = np.asarray(a), np.asarray(b)
     if a_arr.dtype.kind in "fc" or b_arr.dtype.kind in "fc":
         assert a_arr.shape == b_arr.shape, where
-        np.testing.assert_allclose(a_arr.astype(float), b_arr.astype(float), rtol=1e-6, atol=1e-9, equal_nan=True,
-                                   err_msg=where)
+        np.testing.assert_allclose(
+            a_arr.astype(float), b_arr.astype(float), rtol=1e-6, atol=1e-9, equal_nan=True, err_msg=where
+        )
     elif isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return
     else:
-        assert a_arr.shape == b_arr.shape and (a_arr.astype(str) == b_arr.astype(str)).all(), \
+        assert a_arr.shape == b_arr.shape and (a_arr.astype(str) == b_arr.astype(str)).all(), (
             f"{where}: {str(a)[:200]} != {str(b)[:200]}"
+        )
 
 
 def assert_same_result(cli, api, key_added: str = "tamclass") -> None:
@@ -139,8 +158,11 @@ def assert_same_result(cli, api, key_added: str = "tamclass") -> None:
     assert list(cli.obs_names) == list(api.obs_names) and list(cli.var_names) == list(api.var_names)
     assert list(cli.obs.columns) == list(api.obs.columns)
     for col in api.obs.columns:
-        _close(cli.obs[col].astype(object) if cli.obs[col].dtype.name == "category" else cli.obs[col],
-               api.obs[col].astype(object) if api.obs[col].dtype.name == "category" else api.obs[col], f"obs[{col!r}]")
+        _close(
+            cli.obs[col].astype(object) if cli.obs[col].dtype.name == "category" else cli.obs[col],
+            api.obs[col].astype(object) if api.obs[col].dtype.name == "category" else api.obs[col],
+            f"obs[{col!r}]",
+        )
     assert set(cli.obsm) == set(api.obsm)
     for key in api.obsm:
         _close(cli.obsm[key], api.obsm[key], f"obsm[{key!r}]")

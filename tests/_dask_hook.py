@@ -1,6 +1,7 @@
 """Test helper: route ``tc.tl.score`` / ``extract_genes`` through :mod:`tamclass._dask` until the two
-hooks listed in ``tamclass/_dask.py`` are applied to ``tl/_score.py`` and ``_data.py`` (then it does nothing).
+hooks listed in ``src/tamclass/_dask.py`` are applied to ``tl/_score.py`` and ``_data.py`` (then it does nothing).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -55,7 +56,9 @@ def install(monkeypatch) -> None:
             blocks = _dask._delayed_blocks(self.X, chunk_size)
             import dask
 
-            for (b, off), part in zip(blocks, dask.compute(*[dask.delayed(_dask._checked)(b, off, False) for b, off in blocks])):
+            for (_b, off), part in zip(
+                blocks, dask.compute(*[dask.delayed(_dask._checked)(b, off, False) for b, off in blocks]), strict=False
+            ):
                 yield off, off + part.shape[0], part
 
         monkeypatch.setattr(data_mod.MatrixSource, "iter_chunks", iter_chunks)

@@ -8,9 +8,9 @@ never modified and no partial output is left under the output name.
 Cases handled in other helpers' files that do not behave yet are ``xfail(strict=True)`` with the fix
 requested in /work/briefs/h7_requests.md, so they flip to failures (-> remove the mark) once fixed.
 """
+
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -75,8 +75,14 @@ def _sha(path: Path) -> str:
 
 def _cli(*args, timeout=300, **kw):
     env = {**os.environ, "MPLBACKEND": "Agg", "TAMCLASS_PROGRESS": "0"}
-    return subprocess.run([sys.executable, "-m", "tamclass", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "tamclass", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        **kw,
+    )
 
 
 def _user_error(res, *patterns):
@@ -332,9 +338,16 @@ def model_file(tmp_path_factory):
     X = rng.normal(size=(300, len(genes))).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
     fit = fit_classifier(X, y, 2, hidden=8, epochs=5, batch_size=64, seed=0, device="cpu")
-    m = Model(genes=genes, classes=["M1-like", "M2-like"], weights=fit["weights"], mean=fit["mean"],
-              scale=fit["scale"], temperature=fit["temperature"], kind="state",
-              metadata={"training": {"n_cells_per_class": {"M1-like": 150, "M2-like": 150}, "label_key": "x"}})
+    m = Model(
+        genes=genes,
+        classes=["M1-like", "M2-like"],
+        weights=fit["weights"],
+        mean=fit["mean"],
+        scale=fit["scale"],
+        temperature=fit["temperature"],
+        kind="state",
+        metadata={"training": {"n_cells_per_class": {"M1-like": 150, "M2-like": 150}, "label_key": "x"}},
+    )
     return m.save(tmp_path_factory.mktemp("model") / "m.tamclass")
 
 
@@ -393,8 +406,9 @@ def test_21b_model_not_a_model(tmp_path, h5ad):
 
     with pytest.raises(ModelFormatError):
         tc.Model.load(h5ad)  # an h5ad passed as --model
-    _user_error(_cli("score", h5ad, "-o", tmp_path / "o.h5ad", "--model", tmp_path / "absent.tamclass"),
-                "does not exist")
+    _user_error(
+        _cli("score", h5ad, "-o", tmp_path / "o.h5ad", "--model", tmp_path / "absent.tamclass"), "does not exist"
+    )
 
 
 # ------------------------------------------------------------------------------ 22-25: output problems
@@ -465,8 +479,13 @@ def test_24_disk_full_during_write_api(tmp_path, h5ad):
     out = tmp_path / "o.h5ad"
     out.write_bytes(b"previous result")
     before = _sha(h5ad)
-    res = subprocess.run([sys.executable, "-c", _API_WRITE, str(h5ad), str(out)], capture_output=True, text=True,
-                         timeout=300, preexec_fn=_limit_file_size(200_000))
+    res = subprocess.run(
+        [sys.executable, "-c", _API_WRITE, str(h5ad), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limit_file_size(200_000),
+    )
     line = next((ln for ln in res.stdout.splitlines() if ln.startswith(("RAISED", "NO ERROR"))), res.stderr[-1500:])
     assert line.startswith("RAISED TamclassIOError") and "'OSError'" in line, line
     assert "nothing was written" in line and "left untouched" in line and "disk space" in line, line
@@ -531,9 +550,23 @@ sys.exit(main(sys.argv[2:]))
 def _run_until_marker(tmp_path, h5ad, sig):
     marker = tmp_path / "writing"
     env = {**os.environ, "MPLBACKEND": "Agg", "TAMCLASS_PROGRESS": "0"}
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_WRITE, str(marker), "score", str(h5ad), "-o",
-                             str(tmp_path / "o.h5ad"), "--no-classify"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _SLOW_WRITE,
+            str(marker),
+            "score",
+            str(h5ad),
+            "-o",
+            str(tmp_path / "o.h5ad"),
+            "--no-classify",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not marker.exists():
@@ -611,7 +644,10 @@ def test_31_cli_missing_input_and_bad_option(tmp_path, h5ad):
 def test_all_errors_share_one_base_class():
     import tamclass._errors as errors
 
-    classes = [v for v in vars(errors).values() if isinstance(v, type) and issubclass(v, Exception)
-               and not issubclass(v, Warning)]
+    classes = [
+        v
+        for v in vars(errors).values()
+        if isinstance(v, type) and issubclass(v, Exception) and not issubclass(v, Warning)
+    ]
     assert all(issubclass(c, TamclassError) for c in classes)
     assert issubclass(TamclassIOError, OSError) and issubclass(InputError, ValueError)

@@ -1,4 +1,5 @@
 """CITATION.cff must be valid against the CFF 1.2.0 schema (checked with cffconvert, as GitHub does)."""
+
 import shutil
 import subprocess
 import sys

@@ -1,4 +1,5 @@
 """tc.tl.classify on generated data: keys, NaN handling, calibration record, determinism, user models."""
+
 from __future__ import annotations
 
 import warnings
@@ -17,8 +18,9 @@ def gated():
     import tamclass as tc
     from tamclass.classifier._synthetic import synthetic_macrophages
 
-    adata = synthetic_macrophages(1500, n_genes=3000, fractions={"macrophage": 0.7, "monocyte": 0.15, "tcell": 0.15},
-                                  random_state=2)
+    adata = synthetic_macrophages(
+        1500, n_genes=3000, fractions={"macrophage": 0.7, "monocyte": 0.15, "tcell": 0.15}, random_state=2
+    )
     tc.tl.gate(adata)
     return adata
 
@@ -293,8 +295,13 @@ def test_user_model_on_all_cells(gated):
     import tamclass as tc
 
     ref = gated.copy()
-    model = tc.tl.train(ref, "program", genes=["Cheng2021_M1", "Cheng2021_M2", "Neg_T_cell", "Monocyte_classical"],
-                        epochs=10, device="cpu")
+    model = tc.tl.train(
+        ref,
+        "program",
+        genes=["Cheng2021_M1", "Cheng2021_M2", "Neg_T_cell", "Monocyte_classical"],
+        epochs=10,
+        device="cpu",
+    )
     everyone = gated.copy()
     tc.tl.classify(everyone, model, cells="all", device="cpu", key_added="tamclass")
     lab = everyone.obs["tamclass_label"].astype(str)

@@ -4,6 +4,7 @@ Checks that the CLI is a thin shell (same numbers as the Python API), that outpu
 errors give exit 2 with one line on stderr, that interrupted writes leave nothing behind, and that the
 input file is never modified (hash before/after).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,9 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import tamclass._io
-
 import tamclass as tc
+import tamclass._io
 from tamclass.datasets._demo import DEMO_PATH
 
 ENV = {**os.environ, "MPLBACKEND": "Agg", "TAMCLASS_PROGRESS": "0", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
@@ -33,7 +33,11 @@ ENV = {**os.environ, "MPLBACKEND": "Agg", "TAMCLASS_PROGRESS": "0", "PYTHONWARNI
 def run_cli(*args, cwd=None, timeout=600, check_rc=None):
     proc = subprocess.run(
         [sys.executable, "-m", "tamclass", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, env=ENV, timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=ENV,
+        timeout=timeout,
     )
     if check_rc is not None:
         assert proc.returncode == check_rc, f"rc={proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
@@ -91,16 +95,21 @@ def _api_reference(src, *, classify=True, groupby=None):
 
 
 def _assert_same_results(out, ref, *, classify=True):
-    pd.testing.assert_frame_equal(out.obsm["tamclass_scores"], ref.obsm["tamclass_scores"], check_exact=False,
-                                  rtol=1e-6)
+    pd.testing.assert_frame_equal(
+        out.obsm["tamclass_scores"], ref.obsm["tamclass_scores"], check_exact=False, rtol=1e-6
+    )
     cols = ["tamclass_celltype", "tamclass_is_macrophage"]
     if classify:
         cols += ["tamclass_state", "tamclass_subset"]
     for col in cols:
         assert (out.obs[col].astype(str) == ref.obs[col].astype(str)).all(), col
     if classify:
-        np.testing.assert_allclose(out.obs["tamclass_polarization"].to_numpy(dtype=float),
-                                   ref.obs["tamclass_polarization"].to_numpy(dtype=float), equal_nan=True, rtol=1e-6)
+        np.testing.assert_allclose(
+            out.obs["tamclass_polarization"].to_numpy(dtype=float),
+            ref.obs["tamclass_polarization"].to_numpy(dtype=float),
+            equal_nan=True,
+            rtol=1e-6,
+        )
 
 
 # --------------------------------------------------------------------------------------- basics
@@ -108,9 +117,24 @@ def test_version_and_help():
     proc = run_cli("--version", check_rc=0)
     assert proc.stdout.strip() == f"tamclass {tc.__version__}"
     helptext = run_cli("score", "--help", check_rc=0).stdout
-    for opt in ("-o", "--signatures", "--method", "--layer", "--use-raw", "--gene-symbols", "--species",
-                "--sample-key", "--groupby", "--model", "--no-classify", "--table", "--report", "--backed",
-                "--device", "--seed"):
+    for opt in (
+        "-o",
+        "--signatures",
+        "--method",
+        "--layer",
+        "--use-raw",
+        "--gene-symbols",
+        "--species",
+        "--sample-key",
+        "--groupby",
+        "--model",
+        "--no-classify",
+        "--table",
+        "--report",
+        "--backed",
+        "--device",
+        "--seed",
+    ):
         assert opt in helptext, opt
     for sub in ("score", "signatures", "train", "meta", "demo"):
         assert sub in run_cli("--help", check_rc=0).stdout
@@ -130,8 +154,21 @@ def test_score_end_to_end(workdir):
     src = workdir / "in.h5ad"
     before = sha(src)
     proc = run_cli(
-        "score", src, "-o", workdir / "out.h5ad", "--sample-key", "sample", "--groupby", "leiden",
-        "--table", workdir / "tables", "--report", workdir / "report.html", "--seed", "0", check_rc=0,
+        "score",
+        src,
+        "-o",
+        workdir / "out.h5ad",
+        "--sample-key",
+        "sample",
+        "--groupby",
+        "leiden",
+        "--table",
+        workdir / "tables",
+        "--report",
+        workdir / "report.html",
+        "--seed",
+        "0",
+        check_rc=0,
     )
     assert sha(src) == before, "input file was modified"
     assert leftovers(workdir) == []
@@ -140,8 +177,15 @@ def test_score_end_to_end(workdir):
     # --- the h5ad
     out = ad.read_h5ad(workdir / "out.h5ad")
     assert out.shape == (559, 9810)
-    for col in ("tamclass_celltype", "tamclass_is_macrophage", "tamclass_state", "tamclass_state_confidence",
-                "tamclass_polarization", "tamclass_subset", "tamclass_subset_confidence"):
+    for col in (
+        "tamclass_celltype",
+        "tamclass_is_macrophage",
+        "tamclass_state",
+        "tamclass_state_confidence",
+        "tamclass_polarization",
+        "tamclass_subset",
+        "tamclass_subset_confidence",
+    ):
         assert col in out.obs.columns, col
     for key in ("tamclass_scores", "tamclass_state_proba", "tamclass_subset_proba", "X_umap"):
         assert key in out.obsm, key
@@ -155,16 +199,19 @@ def test_score_end_to_end(workdir):
     ref = _api_reference(src, groupby="leiden")
     _assert_same_results(out, ref)
     table = tc.tl.summarize(ref, "sample")
-    np.testing.assert_allclose(out.uns["tamclass"]["samples"]["n_macrophages"].to_numpy(dtype=float),
-                               table["n_macrophages"].to_numpy(dtype=float))
+    np.testing.assert_allclose(
+        out.uns["tamclass"]["samples"]["n_macrophages"].to_numpy(dtype=float),
+        table["n_macrophages"].to_numpy(dtype=float),
+    )
 
     # --- tables
     tables = workdir / "tables"
     cells = pd.read_csv(tables / "cells.tsv", sep="\t", index_col=0)
     assert list(cells.index) == list(out.obs_names)
     scores = out.obsm["tamclass_scores"]
-    np.testing.assert_allclose(cells[[f"score_{c}" for c in scores.columns]].to_numpy(), scores.to_numpy(),
-                               rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(
+        cells[[f"score_{c}" for c in scores.columns]].to_numpy(), scores.to_numpy(), rtol=1e-6, equal_nan=True
+    )
     assert (cells["tamclass_celltype"].astype(str) == out.obs["tamclass_celltype"].astype(str)).all()
     samples = pd.read_csv(tables / "samples.tsv", sep="\t", index_col=0)
     assert sorted(samples.index) == ["demo_1", "demo_2", "demo_3"]
@@ -177,8 +224,17 @@ def test_score_end_to_end(workdir):
     # --- report
     text = (workdir / "report.html").read_text(encoding="utf-8")
     assert text.lstrip().lower().startswith("<!doctype html>")
-    for section in ("Input", "Signatures", "Cell-type gate", "Scores per cell type", "Macrophage states",
-                    "Per-sample summary", "Literature evidence", "Parameters", "Research use only"):
+    for section in (
+        "Input",
+        "Signatures",
+        "Cell-type gate",
+        "Scores per cell type",
+        "Macrophage states",
+        "Per-sample summary",
+        "Literature evidence",
+        "Parameters",
+        "Research use only",
+    ):
         assert section in text, section
     assert "Cheng2021_M1" in text and "10.1016/j.cell.2021.01.010" in text
     assert not re.search(r"<(script|img|link|iframe)[^>]+(src|href)=\"(https?:)?//", text, re.I)
@@ -207,9 +263,23 @@ def test_score_backed_matches_in_memory(workdir):
 def test_no_classify_layer_and_signature_choice(workdir):
     """--layer counts (rank scores are invariant to per-cell scaling + log) gives the API's scores on X."""
     out = workdir / "noclass.h5ad"
-    proc = run_cli("score", workdir / "in.h5ad", "-o", out, "--no-classify", "--method", "rank", "--layer", "counts",
-                   "--signatures", "Macrophage_identity,Cheng2021_M1", "Cheng2021_M2", "--compression", "none",
-                   check_rc=0)
+    proc = run_cli(
+        "score",
+        workdir / "in.h5ad",
+        "-o",
+        out,
+        "--no-classify",
+        "--method",
+        "rank",
+        "--layer",
+        "counts",
+        "--signatures",
+        "Macrophage_identity,Cheng2021_M1",
+        "Cheng2021_M2",
+        "--compression",
+        "none",
+        check_rc=0,
+    )
     a = ad.read_h5ad(out)
     assert list(a.obsm["tamclass_scores"].columns) == ["Macrophage_identity", "Cheng2021_M1", "Cheng2021_M2"]
     assert "tamclass_celltype" in a.obs and "tamclass_state" not in a.obs
@@ -217,8 +287,9 @@ def test_no_classify_layer_and_signature_choice(workdir):
     assert a.uns["tamclass"]["score"]["input"]["layer"] == "counts"
     ref = ad.read_h5ad(workdir / "in.h5ad")
     tc.tl.score(ref, ["Macrophage_identity", "Cheng2021_M1", "Cheng2021_M2"], method="rank")
-    np.testing.assert_allclose(a.obsm["tamclass_scores"].to_numpy(), ref.obsm["tamclass_scores"].to_numpy(),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        a.obsm["tamclass_scores"].to_numpy(), ref.obsm["tamclass_scores"].to_numpy(), rtol=1e-4, atol=1e-5
+    )
     assert "wrote:" in proc.stdout
 
 
@@ -310,8 +381,19 @@ def test_failed_write_in_process(tmp_path, monkeypatch, failure):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(tamclass._io, "_write_h5ad_file", broken)
-    rc = cli.main(["-q", "score", str(src), "-o", str(out), "--no-classify",
-                   "--signatures", "Macrophage_identity", "Cheng2021_M1"])
+    rc = cli.main(
+        [
+            "-q",
+            "score",
+            str(src),
+            "-o",
+            str(out),
+            "--no-classify",
+            "--signatures",
+            "Macrophage_identity",
+            "Cheng2021_M1",
+        ]
+    )
     assert rc == (130 if failure == "interrupt" else 2)
     assert out.read_bytes() == b"previous result"
     assert leftovers(tmp_path) == []
@@ -351,9 +433,24 @@ def test_killed_during_write(tmp_path, sig):
     script = tmp_path / "slow_writer.py"
     script.write_text(_SLOW_WRITER)
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(marker), "-q", "score", str(src), "-o", str(out), "--no-classify",
-         "--signatures", "Macrophage_identity", "Cheng2021_M1"],
-        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(script),
+            str(marker),
+            "-q",
+            "score",
+            str(src),
+            "-o",
+            str(out),
+            "--no-classify",
+            "--signatures",
+            "Macrophage_identity",
+            "Cheng2021_M1",
+        ],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 300
@@ -434,8 +531,7 @@ def test_meta_log_hr_and_ci(tmp_path):
     table.to_csv(path, sep="\t", index=False)
     out = tmp_path / "pooled.tsv"
     png = tmp_path / "forest.png"
-    run_cli("meta", path, "--effect", "log_hr", "--se", "se", "--study", "study", "-o", out, "--plot", png,
-            check_rc=0)
+    run_cli("meta", path, "--effect", "log_hr", "--se", "se", "--study", "study", "-o", out, "--plot", png, check_rc=0)
     res = pd.read_csv(out, sep="\t")
     assert list(res["row_type"]) == ["study"] * 4 + ["pooled"]
     assert list(res["study"][:4]) == ["A", "B", "C", "D"]
@@ -449,7 +545,9 @@ def test_meta_log_hr_and_ci(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # HR + 95% CI input gives the same pooled estimate as log HR + SE (SE = (log U - log L) / 2z)
     z = 1.959963984540054
-    table2 = pd.DataFrame({"study": table["study"], "HR": np.exp(y), "lo": np.exp(y - z * se), "hi": np.exp(y + z * se)})
+    table2 = pd.DataFrame(
+        {"study": table["study"], "HR": np.exp(y), "lo": np.exp(y - z * se), "hi": np.exp(y + z * se)}
+    )
     path2 = tmp_path / "studies_ci.tsv"
     table2.to_csv(path2, sep="\t", index=False)
     out2 = tmp_path / "pooled_ci.tsv"
@@ -465,8 +563,9 @@ def test_meta_real_data_matches_metafor(shared_data, tmp_path):
     ref = pd.read_csv(shared_data("meta_analysis/reference_values.tsv"), sep="\t")
     row = ref[(ref["fixture"] == "tam_m2_ali2016_29cohorts") & (ref["method"] == "REML")].iloc[0]
     out = tmp_path / "ali.tsv"
-    run_cli("meta", src, "--effect", "log_hr", "--se", "se", "--study", "dataset", "--method", "reml", "-o", out,
-            check_rc=0)
+    run_cli(
+        "meta", src, "--effect", "log_hr", "--se", "se", "--study", "dataset", "--method", "reml", "-o", out, check_rc=0
+    )
     pooled = pd.read_csv(out, sep="\t").iloc[-1]
     assert pooled["effect"] == pytest.approx(float(row["estimate"]), abs=1e-4)
     assert pooled["se"] == pytest.approx(float(row["se"]), abs=1e-4)
@@ -493,10 +592,22 @@ def test_train_then_apply_model(workdir, tmp_path):
     model = tmp_path / "leiden.tcmodel"
     run_cli("train", workdir / "in.h5ad", "--label-key", "leiden", "-o", model, "--epochs", "10", check_rc=0)
     loaded = tc.Model.load(model)
-    assert sorted(map(str, loaded.classes)) == sorted(ad.read_h5ad(workdir / "in.h5ad").obs["leiden"].astype(str).unique())
+    assert sorted(map(str, loaded.classes)) == sorted(
+        ad.read_h5ad(workdir / "in.h5ad").obs["leiden"].astype(str).unique()
+    )
     out = tmp_path / "applied.h5ad"
-    run_cli("score", workdir / "in.h5ad", "-o", out, "--model", model, "--no-classify",
-            "--signatures", "Macrophage_identity", check_rc=0)
+    run_cli(
+        "score",
+        workdir / "in.h5ad",
+        "-o",
+        out,
+        "--model",
+        model,
+        "--no-classify",
+        "--signatures",
+        "Macrophage_identity",
+        check_rc=0,
+    )
     a = ad.read_h5ad(out)
     assert "tamclass_label" in a.obs and "tamclass_label_proba" in a.obsm
     # the CLI applies the model exactly as the API does
@@ -506,8 +617,10 @@ def test_train_then_apply_model(workdir, tmp_path):
     tc.tl.classify(ref, loaded)
     assert (ref.obs["tamclass_label"].astype(str) == a.obs["tamclass_label"].astype(str)).all()
     # refusing to overwrite the model with itself / unknown label column
-    assert_user_error(run_cli("train", workdir / "in.h5ad", "--label-key", "nope", "-o", tmp_path / "m2.tcmodel"),
-                      r"'nope' is not a column")
+    assert_user_error(
+        run_cli("train", workdir / "in.h5ad", "--label-key", "nope", "-o", tmp_path / "m2.tcmodel"),
+        r"'nope' is not a column",
+    )
 
 
 # ------------------------------------------------------------- every option reaches the API (CLI == Python API)
@@ -516,20 +629,20 @@ def test_train_then_apply_model(workdir, tmp_path):
 # (tests/_cli_parity.py). Numbers are never hard-coded: the lead changes the gate/classifier, the parity stays.
 PARITY_CASES = {
     # option: (input, CLI arguments, API keywords)
-    "--signatures": ("human", ["--signatures", "default", "IHC_CD163"], dict(signatures=["default", "IHC_CD163"])),
-    "--method": ("human", ["--method", "module"], dict(method="module")),
-    "--layer": ("scaled", ["--layer", "counts"], dict(layer="counts")),
-    "--use-raw": ("scaled", ["--use-raw"], dict(use_raw=True)),
-    "--gene-symbols": ("ensembl", ["--gene-symbols", "symbol"], dict(gene_symbols="symbol")),
-    "--species": ("mouse", ["--species", "mouse"], dict(species="mouse")),
-    "--sample-key": ("human", ["--sample-key", "sample"], dict(sample_key="sample")),
-    "--groupby": ("human", ["--groupby", "leiden"], dict(groupby="leiden")),
-    "--model": ("human", ["--model", "MODEL"], dict(model="MODEL")),
-    "--no-classify": ("human", ["--no-classify"], dict(classify=False)),
-    "--backed": ("human", ["--backed"], dict(backed=True)),
-    "--key-added": ("human", ["--key-added", "tc"], dict(key_added="tc")),
-    "--device": ("human", ["--device", "cpu"], dict(device="cpu")),
-    "--seed": ("human", ["--seed", "7"], dict(seed=7)),
+    "--signatures": ("human", ["--signatures", "default", "IHC_CD163"], {"signatures": ["default", "IHC_CD163"]}),
+    "--method": ("human", ["--method", "module"], {"method": "module"}),
+    "--layer": ("scaled", ["--layer", "counts"], {"layer": "counts"}),
+    "--use-raw": ("scaled", ["--use-raw"], {"use_raw": True}),
+    "--gene-symbols": ("ensembl", ["--gene-symbols", "symbol"], {"gene_symbols": "symbol"}),
+    "--species": ("mouse", ["--species", "mouse"], {"species": "mouse"}),
+    "--sample-key": ("human", ["--sample-key", "sample"], {"sample_key": "sample"}),
+    "--groupby": ("human", ["--groupby", "leiden"], {"groupby": "leiden"}),
+    "--model": ("human", ["--model", "MODEL"], {"model": "MODEL"}),
+    "--no-classify": ("human", ["--no-classify"], {"classify": False}),
+    "--backed": ("human", ["--backed"], {"backed": True}),
+    "--key-added": ("human", ["--key-added", "tc"], {"key_added": "tc"}),
+    "--device": ("human", ["--device", "cpu"], {"device": "cpu"}),
+    "--seed": ("human", ["--seed", "7"], {"seed": 7}),
     # output-only options: the .h5ad is the same as without them
     "--compression": ("human", ["--compression", "none"], {}),
     "--table": ("human", ["--table", "tables"], {}),

@@ -1,4 +1,4 @@
-"""Dask support (tamclass/_dask.py): dask-backed AnnData scored block-parallel on the threaded scheduler
+"""Dask support (src/tamclass/_dask.py): dask-backed AnnData scored block-parallel on the threaded scheduler
 and on a dask.distributed LocalCluster give the in-memory results.
 
 Exactness: ``rank`` and ``aucell`` are per-cell and use the same kernel on the same rows -> max abs diff 0.
@@ -6,14 +6,14 @@ Exactness: ``rank`` and ``aucell`` are per-cell and use the same kernel on the s
 in-memory run streams all rows into one running sum, so the gene means differ in the last bits and the
 scores by <= 1e-12 (observed ~1e-15).
 """
+
 from __future__ import annotations
 
+import _dask_hook
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-
-import _dask_hook
 
 da = pytest.importorskip("dask.array")
 ad = pytest.importorskip("anndata")
@@ -142,8 +142,11 @@ def test_score_dask_direct_and_stats(adata):
         assert np.abs(got - ref).max() <= TOL[method], method
 
 
-@pytest.mark.xfail(not _dask_hook.score_hook_applied(), strict=True,
-                   reason="hook in tl/_score.py not applied yet (see /work/briefs/h7_requests.md)")
+@pytest.mark.xfail(
+    not _dask_hook.score_hook_applied(),
+    strict=True,
+    reason="hook in tl/_score.py not applied yet (see /work/briefs/h7_requests.md)",
+)
 def test_score_hook_uses_dask_path(adata, sigs, monkeypatch):
     import tamclass as tc
     from tamclass import _dask
@@ -155,8 +158,11 @@ def test_score_hook_uses_dask_path(adata, sigs, monkeypatch):
     assert calls, "tc.tl.score did not delegate a dask matrix to tamclass._dask.score_dask"
 
 
-@pytest.mark.xfail(not _dask_hook.extract_hook_applied(), strict=True,
-                   reason="hook in _data.extract_genes not applied yet (see /work/briefs/h7_requests.md)")
+@pytest.mark.xfail(
+    not _dask_hook.extract_hook_applied(),
+    strict=True,
+    reason="hook in _data.extract_genes not applied yet (see /work/briefs/h7_requests.md)",
+)
 def test_extract_hook_uses_dask_path(adata, monkeypatch):
     from tamclass import _dask
     from tamclass._data import extract_genes
@@ -272,9 +278,12 @@ def test_local_cluster_processes(adata, sigs, tmp_path, dask_path):
 
     path = tmp_path / "x.h5ad"
     adata.write_h5ad(path)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="1GiB"
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="1GiB"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         d = _as_dask(adata, (128, -1))
         for method in METHODS:
             tc.tl.score(d, sigs, method=method, key_added=method)
@@ -302,16 +311,21 @@ def test_written_scores_survive_h5ad(adata, sigs, tmp_path, dask_path):
 
     d = _as_dask(adata, (128, -1))
     tc.tl.score(d, sigs, method="rank")
-    out = ad.AnnData(obs=d.obs, var=d.var, obsm={"tamclass_scores": d.obsm["tamclass_scores"]},
-                     uns={"tamclass": d.uns["tamclass"]})
+    out = ad.AnnData(
+        obs=d.obs, var=d.var, obsm={"tamclass_scores": d.obsm["tamclass_scores"]}, uns={"tamclass": d.uns["tamclass"]}
+    )
     out.write_h5ad(tmp_path / "o.h5ad")
     back = ad.read_h5ad(tmp_path / "o.h5ad")
     pd.testing.assert_frame_equal(back.obsm["tamclass_scores"], d.obsm["tamclass_scores"])
 
 
-@pytest.mark.xfail(not _dask_hook.views_detected(), strict=True, raises=ValueError,
-                   reason="_data._is_dask misses anndata's DaskArrayView -> bare ValueError in classify "
-                          "(request R7 in /work/briefs/h7_requests.md)")
+@pytest.mark.xfail(
+    not _dask_hook.views_detected(),
+    strict=True,
+    raises=ValueError,
+    reason="_data._is_dask misses anndata's DaskArrayView -> bare ValueError in classify "
+    "(request R7 in /work/briefs/h7_requests.md)",
+)
 @pytest.mark.slow
 def test_gate_and_classify_on_dask(dask_path):
     """The whole pipeline on a dask-backed AnnData (bundled demo: real myeloid-rich cells) = in memory."""

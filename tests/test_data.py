@@ -1,4 +1,5 @@
 """The input adapter: extract_genes, normalisation detection, chunked/backed streaming."""
+
 from __future__ import annotations
 
 import tracemalloc
@@ -97,7 +98,7 @@ def test_chunks_are_canonical_csr():
     assert [c.shape for _, _, c in chunks] == [(1, 3), (1, 3)]
     assert chunks[0][2].has_canonical_format and chunks[0][2][0, 1] == 3.0
     ints = ad.AnnData(np.array([[1, 0], [0, 2]], dtype=np.int64))
-    (_, _, c), = resolve_matrix(ints).iter_chunks()
+    ((_, _, c),) = resolve_matrix(ints).iter_chunks()
     assert c.dtype == np.float64
 
 
@@ -108,8 +109,11 @@ def test_backed_streaming_memory_stays_flat(tmp_path):
     n_cells, n_genes = 20_000, 3_000
     X = sp.random(n_cells, n_genes, density=0.1, format="csr", dtype=np.float32, random_state=rng)
     X.data = np.log1p(np.ceil(X.data * 4)).astype(np.float32)
-    adata = ad.AnnData(X, obs=pd.DataFrame(index=[f"c{i}" for i in range(n_cells)]),
-                       var=pd.DataFrame(index=[f"G{j}" for j in range(n_genes)]))
+    adata = ad.AnnData(
+        X,
+        obs=pd.DataFrame(index=[f"c{i}" for i in range(n_cells)]),
+        var=pd.DataFrame(index=[f"G{j}" for j in range(n_genes)]),
+    )
     path = tmp_path / "big.h5ad"
     adata.write_h5ad(path)
     matrix_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes

@@ -1,4 +1,5 @@
 """The bundled demo dataset: real, small, integer counts, X = log1p(CP10k), cited, fresh copy per call."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -37,7 +38,7 @@ def test_demo_contents():
     assert diff.max() < 1e-5
     np.testing.assert_allclose(np.expm1(adata.X.toarray().astype(np.float64)).sum(axis=1), 1e4, rtol=1e-4)
     # the cells really are myeloid-rich (anchors.md: CD68 detected in 375 cells, LYZ in 492)
-    det = lambda g: int((counts[:, adata.var_names.get_loc(g)] > 0).sum())  # noqa: E731
+    det = lambda g: int((counts[:, adata.var_names.get_loc(g)] > 0).sum())
     assert det("CD68") == 375 and det("LYZ") == 492
 
 

@@ -1,4 +1,5 @@
 """The shipped cohort table equals what the package computes from the raw Ali 2016 data."""
+
 import numpy as np
 import pandas as pd
 import pytest

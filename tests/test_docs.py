@@ -1,6 +1,7 @@
 """The docs site's sources: every public object in the API reference, every public parameter documented,
 and the generated signature-library table true to signatures/manifest.tsv. (The site itself is built with
 warnings as errors in .ci/run; this file needs no Sphinx.)"""
+
 from __future__ import annotations
 
 import csv
@@ -20,9 +21,25 @@ NAMESPACES = ["tl", "pl", "pp", "get", "prognosis", "signatures", "datasets", "s
 # Parameters not yet documented in functions other helpers own (docs tracked in issue 12, part 3). This list
 # may only shrink: a parameter missing from a docstring and not listed here fails the test.
 KNOWN_GAPS = {
-    "tl.classify": {"state_threshold", "subset_threshold", "seed_quantile", "subset_seed_quantile",
-                    "min_seeds_per_class", "max_seeds_per_class", "hidden", "epochs", "lr", "batch_size",
-                    "calibration_fraction", "threshold", "layer", "use_raw", "gene_symbols", "species", "progress"},
+    "tl.classify": {
+        "state_threshold",
+        "subset_threshold",
+        "seed_quantile",
+        "subset_seed_quantile",
+        "min_seeds_per_class",
+        "max_seeds_per_class",
+        "hidden",
+        "epochs",
+        "lr",
+        "batch_size",
+        "calibration_fraction",
+        "threshold",
+        "layer",
+        "use_raw",
+        "gene_symbols",
+        "species",
+        "progress",
+    },
     "tl.train": {"layer", "use_raw", "gene_symbols", "species", "min_genes", "progress"},
     "prognosis.evidence": {"_keep_text"},
     "prognosis.cox": {"multivariable", "penalizer", "key"},
@@ -47,7 +64,7 @@ def documented_params(func) -> set[str]:
     doc = inspect.getdoc(func) or ""
     match = re.search(r"^Parameters\n-+\n(.*?)(?=^\w[\w ]*\n-+\n|\Z)", doc, re.S | re.M)
     names: set[str] = set()
-    for line in (match.group(1).splitlines() if match else []):
+    for line in match.group(1).splitlines() if match else []:
         if line and not line.startswith(" "):
             names |= {n.strip().lstrip("*") for n in line.split(" : ")[0].split(",")}
     return names

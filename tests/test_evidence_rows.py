@@ -4,6 +4,7 @@ The checks here re-derive the expected wording from the raw TSV (not from the se
 code): direction word vs the sign of log(effect) and the outcome wording, counts never 0 and never
 claimed for a subgroup, and an identifier on every row.
 """
+
 from __future__ import annotations
 
 import csv
@@ -78,8 +79,10 @@ def test_every_row_sentence(raw):
     # a subgroup row never prints the whole meta-analysis's counts as its own
     if raw["subgroup"] not in ("", "all"):
         if raw["subgroup_n_studies"] == "" and raw["subgroup_n_patients"] == "":
-            assert f"the size of the {raw['subgroup']} is not reported" in s or \
-                f"nor the size of the {raw['subgroup']}" in s, s
+            assert (
+                f"the size of the {raw['subgroup']} is not reported" in s
+                or f"nor the size of the {raw['subgroup']}" in s
+            ), s
         if raw["n_studies"]:
             assert f"meta-analysis of {int(raw['n_studies']):,} studies" in s and " in all" in s
             assert f"({int(raw['n_studies']):,} studies" not in s
@@ -91,8 +94,10 @@ def test_every_row_sentence(raw):
 
 def test_ni_2019_says_what_the_abstract_says():
     """Ni 2019: TAMs go *with* low hormonal receptor levels (the old table printed 'a lower risk of' them)."""
-    for rid, (hr, lo, hi) in {"ni2019_cd68_hr_low": ("0.75", "0.69", "0.82"),
-                              "ni2019_cd163_hr_low": ("0.82", "0.74", "0.90")}.items():
+    for rid, (hr, lo, hi) in {
+        "ni2019_cd68_hr_low": ("0.75", "0.69", "0.82"),
+        "ni2019_cd163_hr_low": ("0.82", "0.74", "0.90"),
+    }.items():
         s = sentence(EV.loc[rid])
         assert "were associated with low hormonal receptor levels" in s
         assert f"pooled RR {hr}, 95% CI {lo}\u2013{hi}" in s
@@ -117,8 +122,9 @@ def test_identifiers_from_the_audit():
 def test_seed_reviews_cited_in_full():
     r = tc.prognosis.reviews()
     assert r.loc["Melwani 2024", "doi"] == "10.1007/978-3-031-65944-7_8" and r.loc["Melwani 2024", "pmid"] == "39406907"
-    assert r.loc["Melwani 2024", "citation"] == ("Melwani PK, Checker R, Balla MMS, Pandey BN. "
-                                                 "Results Probl Cell Differ 2024;74:213-238")
+    assert r.loc["Melwani 2024", "citation"] == (
+        "Melwani PK, Checker R, Balla MMS, Pandey BN. Results Probl Cell Differ 2024;74:213-238"
+    )
     assert r.loc["Jin 2025", "doi"] == "10.3389/fimmu.2025.1560393" and r.loc["Jin 2025", "pmid"] == "40092996"
     assert r.loc["Jin 2025", "citation"] == "Jin H, Meng X, Feng J. Front Immunol 2025;16:1560393"
     assert "no pooled numbers" in r.loc["Jin 2025", "role"]
@@ -133,14 +139,17 @@ def _row(**change) -> pd.Series:
     return r
 
 
-@pytest.mark.parametrize("change, match", [
-    ({"direction_as_reported": ""}, "no direction_as_reported"),
-    ({"direction_as_reported": "better"}, "contradicts its own 95% CI"),
-    ({"direction_as_reported": "higher"}, "does not fit outcome"),
-    ({"finding_as_reported": ""}, "no finding_as_reported"),
-    ({"n_studies": 0}, "leave it empty"),
-    ({"subgroup_n_patients": 0}, "leave it empty"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"direction_as_reported": ""}, "no direction_as_reported"),
+        ({"direction_as_reported": "better"}, "contradicts its own 95% CI"),
+        ({"direction_as_reported": "higher"}, "does not fit outcome"),
+        ({"finding_as_reported": ""}, "no finding_as_reported"),
+        ({"n_studies": 0}, "leave it empty"),
+        ({"subgroup_n_patients": 0}, "leave it empty"),
+    ],
+)
 def test_builder_refuses_what_the_row_does_not_state(change, match):
     with pytest.raises(EvidenceTableError, match=match):
         sentence(_row(**change))
@@ -168,9 +177,15 @@ def test_link_cancer_type_filter_and_messages():
 
 
 def test_link_skips_unmeasured_features():
-    summary = pd.DataFrame({"macrophage_fraction": [0.2, 0.4], "state_fraction_M2-like": [np.nan, np.nan],
-                            "m2_m1_ratio": [np.nan, np.nan], "score_NotInTable": [0.1, 0.2]},
-                           index=["s1", "s2"])
+    summary = pd.DataFrame(
+        {
+            "macrophage_fraction": [0.2, 0.4],
+            "state_fraction_M2-like": [np.nan, np.nan],
+            "m2_m1_ratio": [np.nan, np.nan],
+            "score_NotInTable": [0.1, 0.2],
+        },
+        index=["s1", "s2"],
+    )
     t = link(summary, cancer_type="breast")
     assert set(t["feature"]) == {"macrophage_fraction"}
     assert t.attrs["not_measured"] == ["state_fraction_M2-like", "m2_m1_ratio"]

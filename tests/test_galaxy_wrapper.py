@@ -5,6 +5,7 @@ Here: XML well-formed, tokens consistent with ``tamclass.__version__``, every CL
 exists in ``tamclass <subcommand> --help``, select values are accepted by the CLI / library, test-data
 is small, used and reproducible, and ``planemo lint`` passes when planemo is installed.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -39,13 +40,17 @@ def _run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     env = dict(os.environ, MPLBACKEND="Agg")
     return subprocess.run(
         [sys.executable, "-c", "import sys; from tamclass.cli import main; sys.exit(main())", *args],
-        capture_output=True, text=True, env=env, timeout=300, cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=cwd,
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _help(*sub: str) -> str:
-    pytest.importorskip("tamclass.cli", reason="the tamclass CLI (tamclass/cli.py) is not importable")
+    pytest.importorskip("tamclass.cli", reason="the tamclass CLI (src/tamclass/cli.py) is not importable")
     res = _run_cli(*sub, "--help")
     assert res.returncode == 0, f"tamclass {' '.join(sub)} --help failed: {res.stderr}"
     return res.stdout
@@ -65,7 +70,9 @@ def _cli_options(tool: Path) -> set[str]:
     """Options the wrapper passes: literal --flags in <command> plus argument= / truevalue / falsevalue of params."""
     cmd = _command(tool)
     # drop shell/env lines (export FOO=..., mkdir ...) and quoted values
-    body = "\n".join(line for line in cmd.splitlines() if not line.strip().startswith(("export ", "mkdir ", "ln ", "@")))
+    body = "\n".join(
+        line for line in cmd.splitlines() if not line.strip().startswith(("export ", "mkdir ", "ln ", "@"))
+    )
     body = re.sub(r"'[^']*'", "''", body)
     opts = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])", body))
     root = ET.parse(tool).getroot()
@@ -184,8 +191,12 @@ def test_test_data_reproducible(tmp_path):
     import anndata as ad
     import numpy as np
 
-    res = subprocess.run([sys.executable, str(REPO / "scripts" / "make_galaxy_test_data.py"), "--out-dir", str(tmp_path), "--no-model"],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_galaxy_test_data.py"), "--out-dir", str(tmp_path), "--no-model"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     for name in ("studies.tsv",):
         assert (tmp_path / name).read_bytes() == (TEST_DATA / name).read_bytes(), name
@@ -241,7 +252,9 @@ def test_command_uses_only_existing_cli_options(tool):
     helps = "\n".join(_help(*s) for s in subs)
     known = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])", helps))
     missing = sorted(_cli_options(tool) - known)
-    assert not missing, f"{tool.name} passes options that `tamclass {' / '.join(map(' '.join, subs))} --help` lacks: {missing}"
+    assert not missing, (
+        f"{tool.name} passes options that `tamclass {' / '.join(map(' '.join, subs))} --help` lacks: {missing}"
+    )
 
 
 @pytest.mark.parametrize("tool", TOOLS, ids=TOOL_IDS)
@@ -257,7 +270,9 @@ def test_select_values_are_cli_choices(tool):
         if choices is None:
             continue
         values = {o.get("value") for o in p.findall("option")}
-        assert values <= choices, f"{tool.name} {p.get('argument')}: {sorted(values - choices)} not in CLI choices {sorted(choices)}"
+        assert values <= choices, (
+            f"{tool.name} {p.get('argument')}: {sorted(values - choices)} not in CLI choices {sorted(choices)}"
+        )
         checked += 1
     if tool.stem == "tamclass_score":
         assert checked >= 2  # --method and --species
@@ -313,9 +328,31 @@ def test_score_test_case_holds_for_cli_output(tmp_path):
     root = ET.parse(WRAPPER / "tamclass_score.xml").getroot()
     test = root.find("tests").findall("test")[0]
     params = {p.get("name"): p.get("value") for p in test.findall("param")}
-    assert params == {"adata": "tam_small.h5ad", "sample_key": "sample", "groupby": "leiden", "outputs_sel": "tables,report"}
-    res = _run_cli("score", str(TEST_DATA / "tam_small.h5ad"), "-o", "output.h5ad", "--sample-key", "sample", "--groupby", "leiden",
-                   "--table", "tables", "--report", "report.html", "--device", "cpu", "--seed", "0", cwd=tmp_path)
+    assert params == {
+        "adata": "tam_small.h5ad",
+        "sample_key": "sample",
+        "groupby": "leiden",
+        "outputs_sel": "tables,report",
+    }
+    res = _run_cli(
+        "score",
+        str(TEST_DATA / "tam_small.h5ad"),
+        "-o",
+        "output.h5ad",
+        "--sample-key",
+        "sample",
+        "--groupby",
+        "leiden",
+        "--table",
+        "tables",
+        "--report",
+        "report.html",
+        "--device",
+        "cpu",
+        "--seed",
+        "0",
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     work_dir_files = {d.get("name"): d.get("from_work_dir") for d in root.find("outputs").iter("data")}
     checked = 0
@@ -345,8 +382,18 @@ def test_signatures_test_case_holds_for_cli_output(tmp_path):
     assert params == {"names": "polarization,IHC_CD163", "write_table": "true"}
     cmd = _command(WRAPPER / "tamclass_signatures.xml")
     assert "signatures list --tsv --species '$species' > signatures_table.tsv" in cmd
-    res = _run_cli("signatures", "export", "--species", "human", "--names", "polarization", "IHC_CD163",
-                   "-o", "signatures.gmt", cwd=tmp_path)
+    res = _run_cli(
+        "signatures",
+        "export",
+        "--species",
+        "human",
+        "--names",
+        "polarization",
+        "IHC_CD163",
+        "-o",
+        "signatures.gmt",
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     res = _run_cli("signatures", "list", "--tsv", "--species", "human", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
@@ -354,8 +401,9 @@ def test_signatures_test_case_holds_for_cli_output(tmp_path):
     work_dir_files = {d.get("name"): d.get("from_work_dir") for d in root.find("outputs").iter("data")}
     checked = 0
     for out in test.findall("output"):
-        checked += _check_text_assertions(tmp_path / work_dir_files[out.get("name")], out.find("assert_contents"),
-                                          out.get("name"))
+        checked += _check_text_assertions(
+            tmp_path / work_dir_files[out.get("name")], out.find("assert_contents"), out.get("name")
+        )
     assert checked >= 8
 
 
@@ -363,16 +411,26 @@ def test_signatures_test_case_holds_for_cli_output(tmp_path):
 
 
 def _planemo() -> str | None:
-    for cand in (os.environ.get("PLANEMO"), str(REPO / ".venv-galaxy-lint" / "bin" / "planemo"), shutil.which("planemo")):
+    for cand in (
+        os.environ.get("PLANEMO"),
+        str(REPO / ".venv-galaxy-lint" / "bin" / "planemo"),
+        shutil.which("planemo"),
+    ):
         if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
             return cand
     return None
 
 
-@pytest.mark.skipif(_planemo() is None, reason="planemo not installed (scripts/galaxy_ci.sh installs it into .venv-galaxy-lint)")
+@pytest.mark.skipif(
+    _planemo() is None, reason="planemo not installed (scripts/galaxy_ci.sh installs it into .venv-galaxy-lint)"
+)
 def test_planemo_lint():
-    res = subprocess.run([_planemo(), "lint", "--fail_level", "warn", "--skip", "BioToolsValid,EDAMTermsValid", str(WRAPPER)],
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [_planemo(), "lint", "--fail_level", "warn", "--skip", "BioToolsValid,EDAMTermsValid", str(WRAPPER)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
 
 
@@ -452,29 +510,34 @@ def _run_galaxy_command(command: str, job_dir: Path) -> subprocess.CompletedProc
     shim.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GALAXY_", "NUMBA_"))}
     env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", GALAXY_SLOTS="1", HOME=str(job_dir))
-    return subprocess.run(["bash", "-c", command], cwd=job_dir, env=env, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(["bash", "-c", command], cwd=job_dir, env=env, capture_output=True, text=True, timeout=600)
 
 
 GALAXY_PARITY_CASES = {
     # case: (input, Galaxy parameter values, API keywords)
     "defaults": ("human", {}, {}),
-    "signatures_library": ("human", {"signatures": {"source": "library", "names": "default,IHC_CD163"}},
-                           dict(signatures=["default", "IHC_CD163"])),
-    "signatures_gmt": ("human", {"signatures": {"source": "gmt", "gmt_file": "GMT"}, "classify": False},
-                       dict(signatures="GMT", classify=False)),
-    "method": ("human", {"method": "module"}, dict(method="module")),
-    "species": ("mouse", {"species": "mouse"}, dict(species="mouse")),
-    "layer": ("scaled", {"layer": "counts"}, dict(layer="counts")),
-    "use_raw": ("scaled", {"use_raw": True}, dict(use_raw=True)),
-    "gene_symbols": ("ensembl", {"gene_symbols": "symbol"}, dict(gene_symbols="symbol")),
-    "sample_key": ("human", {"sample_key": "sample"}, dict(sample_key="sample")),
-    "groupby": ("human", {"groupby": "leiden"}, dict(groupby="leiden")),
-    "classify": ("human", {"classify": False}, dict(classify=False)),
-    "model": ("human", {"model": "MODEL"}, dict(model="MODEL")),
-    "key_added": ("human", {"key_added": "tc"}, dict(key_added="tc")),
-    "seed": ("human", {"seed": "7"}, dict(seed=7)),
-    "backed": ("human", {"backed": True}, dict(backed=True)),
+    "signatures_library": (
+        "human",
+        {"signatures": {"source": "library", "names": "default,IHC_CD163"}},
+        {"signatures": ["default", "IHC_CD163"]},
+    ),
+    "signatures_gmt": (
+        "human",
+        {"signatures": {"source": "gmt", "gmt_file": "GMT"}, "classify": False},
+        {"signatures": "GMT", "classify": False},
+    ),
+    "method": ("human", {"method": "module"}, {"method": "module"}),
+    "species": ("mouse", {"species": "mouse"}, {"species": "mouse"}),
+    "layer": ("scaled", {"layer": "counts"}, {"layer": "counts"}),
+    "use_raw": ("scaled", {"use_raw": True}, {"use_raw": True}),
+    "gene_symbols": ("ensembl", {"gene_symbols": "symbol"}, {"gene_symbols": "symbol"}),
+    "sample_key": ("human", {"sample_key": "sample"}, {"sample_key": "sample"}),
+    "groupby": ("human", {"groupby": "leiden"}, {"groupby": "leiden"}),
+    "classify": ("human", {"classify": False}, {"classify": False}),
+    "model": ("human", {"model": "MODEL"}, {"model": "MODEL"}),
+    "key_added": ("human", {"key_added": "tc"}, {"key_added": "tc"}),
+    "seed": ("human", {"seed": "7"}, {"seed": 7}),
+    "backed": ("human", {"backed": True}, {"backed": True}),
     "outputs_sel": ("human", {"outputs_sel": "tables,report"}, {}),
 }
 GALAXY_NOT_RESULT_PARAMS = {"adata"}  # the input itself
@@ -489,9 +552,13 @@ def parity_inputs(tmp_path_factory):
 
 def test_galaxy_parity_cases_cover_every_score_parameter():
     root = ET.parse(WRAPPER / "tamclass_score.xml").getroot()
-    names = {_param_name(p) for p in root.find("inputs").iter("param")} | {c.get("name") for c in root.iter("conditional")}
+    names = {_param_name(p) for p in root.find("inputs").iter("param")} | {
+        c.get("name") for c in root.iter("conditional")
+    }
     covered = set(GALAXY_PARITY_CASES) | {k for _, over, _ in GALAXY_PARITY_CASES.values() for k in over}
-    covered |= {k for _, over, _ in GALAXY_PARITY_CASES.values() for v in over.values() if isinstance(v, dict) for k in v}
+    covered |= {
+        k for _, over, _ in GALAXY_PARITY_CASES.values() for v in over.values() if isinstance(v, dict) for k in v
+    }
     missing = sorted(names - covered - GALAXY_NOT_RESULT_PARAMS)
     assert not missing, f"add a Galaxy-vs-API case to GALAXY_PARITY_CASES for {missing}"
 
@@ -499,9 +566,9 @@ def test_galaxy_parity_cases_cover_every_score_parameter():
 @pytest.mark.slow
 @pytest.mark.parametrize("case", list(GALAXY_PARITY_CASES))
 def test_galaxy_command_matches_python_api(case, parity_inputs, tmp_path):
+    import _cli_parity
     import anndata as ad
 
-    import _cli_parity
     import tamclass as tc
 
     name, overrides, api_kwargs = GALAXY_PARITY_CASES[case]
@@ -518,11 +585,15 @@ def test_galaxy_command_matches_python_api(case, parity_inputs, tmp_path):
     job.mkdir()
     res = _run_galaxy_command(command, job)
     assert res.returncode == 0, f"{command}\n{res.stderr[-3000:]}"
-    api_kwargs = {k: (tc.Model.load(files[v]) if v == "MODEL" else str(files[v]) if v == "GMT" else v)
-                  for k, v in api_kwargs.items()}
+    api_kwargs = {
+        k: (tc.Model.load(files[v]) if v == "MODEL" else str(files[v]) if v == "GMT" else v)
+        for k, v in api_kwargs.items()
+    }
     api = _cli_parity.api_run(parity_inputs[name], device="cpu", **api_kwargs)
     api = _cli_parity.roundtrip(api, tmp_path / "api.h5ad")
-    _cli_parity.assert_same_result(ad.read_h5ad(job / "output.h5ad"), api, key_added=api_kwargs.get("key_added", "tamclass"))
+    _cli_parity.assert_same_result(
+        ad.read_h5ad(job / "output.h5ad"), api, key_added=api_kwargs.get("key_added", "tamclass")
+    )
     if case == "outputs_sel":
         assert (job / "tables" / "cells.tsv").is_file() and (job / "report.html").is_file()
 

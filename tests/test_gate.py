@@ -1,5 +1,6 @@
 """tc.tl.gate: the gating model file, the decision rule (hand-computed), smoothing, cluster vote, missing-gene
 warnings, no clobbering, backed input. Real tumour data: tests/test_validation_tumour.py."""
+
 from __future__ import annotations
 
 import warnings
@@ -17,17 +18,23 @@ CATS = ["macrophage", "monocyte", "dendritic", "other"]
 def synth():
     from tamclass.classifier._synthetic import synthetic_macrophages
 
-    return synthetic_macrophages(1200, n_genes=3000, fractions={"macrophage": 0.5, "monocyte": 0.25, "tcell": 0.25},
-                                 random_state=1)
+    return synthetic_macrophages(
+        1200, n_genes=3000, fractions={"macrophage": 0.5, "monocyte": 0.25, "tcell": 0.25}, random_state=1
+    )
 
 
 def _panels():
     from tamclass.gating._panels import Panel
 
-    return (Panel("myeloid", "myeloid", "myeloid", ("A",), ""), Panel("macrophage", "macrophage", "myeloid", ("B",), ""),
-            Panel("monocyte", "monocyte", "myeloid", ("C",), ""), Panel("cDC2", "dendritic", "myeloid", ("D",), ""),
-            Panel("T_cell", "other", "negative", ("E",), ""), Panel("mast", "other", "negative", ("F",), ""),
-            Panel("erythrocyte", "other", "contaminant", ("G",), ""))
+    return (
+        Panel("myeloid", "myeloid", "myeloid", ("A",), ""),
+        Panel("macrophage", "macrophage", "myeloid", ("B",), ""),
+        Panel("monocyte", "monocyte", "myeloid", ("C",), ""),
+        Panel("cDC2", "dendritic", "myeloid", ("D",), ""),
+        Panel("T_cell", "other", "negative", ("E",), ""),
+        Panel("mast", "other", "negative", ("F",), ""),
+        Panel("erythrocyte", "other", "contaminant", ("G",), ""),
+    )
 
 
 def test_decide_hand_computed():
@@ -35,19 +42,32 @@ def test_decide_hand_computed():
 
     nan = np.nan
     #               myeloid  mac   mono  cDC2   T     mast  erythrocyte
-    S = np.array([[0.30, 0.40, 0.20, 0.05, 0.00, 0.00, 0.00],   # macrophage: best lineage panel
-                  [0.30, 0.10, 0.35, 0.05, 0.00, 0.00, 0.00],   # monocyte
-                  [0.20, 0.05, 0.10, 0.30, 0.00, 0.00, 0.00],   # dendritic
-                  [0.30, 0.40, 0.10, 0.00, 0.00, 0.38, 0.00],   # mast leads within margin 0.05: not myeloid
-                  [0.05, 0.05, 0.05, 0.00, 0.40, 0.00, 0.00],   # T cell
-                  [0.30, 0.40, 0.10, 0.00, 0.00, 0.00, 0.90],   # ambient haemoglobin does not veto
-                  [0.02, 0.01, 0.01, 0.00, 0.00, 0.00, 0.60],   # a red cell
-                  [0.02, 0.01, 0.01, 0.00, 0.03, 0.00, 0.00],   # nothing: unresolved
-                  [0.40, nan, nan, nan, 0.00, nan, nan]])       # myeloid, no lineage panel scorable
+    S = np.array(
+        [
+            [0.30, 0.40, 0.20, 0.05, 0.00, 0.00, 0.00],  # macrophage: best lineage panel
+            [0.30, 0.10, 0.35, 0.05, 0.00, 0.00, 0.00],  # monocyte
+            [0.20, 0.05, 0.10, 0.30, 0.00, 0.00, 0.00],  # dendritic
+            [0.30, 0.40, 0.10, 0.00, 0.00, 0.38, 0.00],  # mast leads within margin 0.05: not myeloid
+            [0.05, 0.05, 0.05, 0.00, 0.40, 0.00, 0.00],  # T cell
+            [0.30, 0.40, 0.10, 0.00, 0.00, 0.00, 0.90],  # ambient haemoglobin does not veto
+            [0.02, 0.01, 0.01, 0.00, 0.00, 0.00, 0.60],  # a red cell
+            [0.02, 0.01, 0.01, 0.00, 0.03, 0.00, 0.00],  # nothing: unresolved
+            [0.40, nan, nan, nan, 0.00, nan, nan],
+        ]
+    )  # myeloid, no lineage panel scorable
     d = decide(S, _panels(), min_score=0.1, margin=0.05)
     np.testing.assert_array_equal(d.codes, [0, 1, 2, 3, 3, 0, 3, 3, 3])
-    assert list(d.lineage) == ["macrophage", "monocyte", "cDC2", "mast", "T_cell", "macrophage", "erythrocyte",
-                               "unresolved", "myeloid"]
+    assert list(d.lineage) == [
+        "macrophage",
+        "monocyte",
+        "cDC2",
+        "mast",
+        "T_cell",
+        "macrophage",
+        "erythrocyte",
+        "unresolved",
+        "myeloid",
+    ]
     np.testing.assert_array_equal(d.myeloid, [1, 1, 1, 0, 0, 1, 0, 0, 1])
 
 
@@ -59,8 +79,24 @@ def test_gating_model_file_is_biologically_sound():
     panels, by_case = load_panels("human")
     assert by_case == []
     names = {p.lineage: p for p in panels}
-    for lineage in ("macrophage", "monocyte", "cDC1", "cDC2", "mregDC", "pDC", "neutrophil", "mast", "perivascular",
-                    "endothelial", "T_cell", "B_cell", "NK_cell", "plasma", "epithelial", "fibroblast"):
+    for lineage in (
+        "macrophage",
+        "monocyte",
+        "cDC1",
+        "cDC2",
+        "mregDC",
+        "pDC",
+        "neutrophil",
+        "mast",
+        "perivascular",
+        "endothelial",
+        "T_cell",
+        "B_cell",
+        "NK_cell",
+        "plasma",
+        "epithelial",
+        "fibroblast",
+    ):
         assert lineage in names, lineage
     for p in panels:
         assert len(p.genes) == len(set(p.genes)) >= 4 or p.role == "contaminant"
@@ -72,7 +108,9 @@ def test_gating_model_file_is_biologically_sound():
     assert not {"S100A8", "S100A9", "LYZ"} & set(names["monocyte"].genes)
     assert {"C1QA", "C1QB", "C1QC", "APOE"} <= set(names["macrophage"].genes)
     assert not {"S100A8", "S100A9", "S100A12", "FCN1", "VCAN", "CD14", "LYZ"} & set(names["neutrophil"].genes)
-    assert {"ACKR1", "SELP"} <= set(names["endothelial"].genes) and {"RGS5", "PDGFRB"} <= set(names["perivascular"].genes)
+    assert {"ACKR1", "SELP"} <= set(names["endothelial"].genes) and {"RGS5", "PDGFRB"} <= set(
+        names["perivascular"].genes
+    )
     mouse, cased = load_panels("mouse")
     assert [p.lineage for p in mouse] == [p.lineage for p in panels]
     assert "C1qa" in {g for p in mouse for g in p.genes}
@@ -207,8 +245,9 @@ def test_knn_smooth_hand_computed():
     emb = np.array([[0.0], [1.0], [3.0], [7.0]])
     vals = np.array([[1.0], [2.0], [4.0], [8.0]])
     out = knn_smooth(vals, emb, k=1, decay=0.5)  # self weight 1, nearest neighbour 0.5 -> (v + 0.5 v_nn) / 1.5
-    np.testing.assert_allclose(out[:, 0], [(1 + 0.5 * 2) / 1.5, (2 + 0.5 * 1) / 1.5, (4 + 0.5 * 2) / 1.5,
-                                           (8 + 0.5 * 4) / 1.5])
+    np.testing.assert_allclose(
+        out[:, 0], [(1 + 0.5 * 2) / 1.5, (2 + 0.5 * 1) / 1.5, (4 + 0.5 * 2) / 1.5, (8 + 0.5 * 4) / 1.5]
+    )
 
 
 def test_knn_smooth_reference_subsample():
@@ -283,6 +322,15 @@ def test_gate_pbmc68k_monocytes(pbmc68k):
     lab = adata.obs["bulk_labels"].astype(str)
     myeloid = adata.obs["tamclass_celltype"].isin(["macrophage", "monocyte"])
     assert myeloid[lab == "CD14+ Monocyte"].mean() >= 0.9
-    lymph = lab.isin(["CD19+ B", "CD4+/CD25 T Reg", "CD4+/CD45RA+/CD25- Naive T", "CD4+/CD45RO+ Memory",
-                      "CD56+ NK", "CD8+ Cytotoxic T", "CD8+/CD45RA+ Naive Cytotoxic"])
+    lymph = lab.isin(
+        [
+            "CD19+ B",
+            "CD4+/CD25 T Reg",
+            "CD4+/CD45RA+/CD25- Naive T",
+            "CD4+/CD45RO+ Memory",
+            "CD56+ NK",
+            "CD8+ Cytotoxic T",
+            "CD8+/CD45RA+ Naive Cytotoxic",
+        ]
+    )
     assert myeloid[lymph].mean() <= 0.02

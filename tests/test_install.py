@@ -5,6 +5,7 @@ Why it matters: files left in ``site-packages/tamclass/`` survive ``pip uninstal
 ``pip install -e .`` over a regular install), and the leftover folder then imports as an empty namespace package
 that hides the editable install. ``.ci/run`` runs the README's two install commands in one venv to catch it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -71,15 +72,16 @@ def test_scoring_writes_no_cache_file_into_the_package(tmp_path):
 
 def test_user_numba_cache_dir_is_respected(tmp_path):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "mine"))
-    code = ("import json, tamclass.scoring._kernels as k; "
-            "print(json.dumps(k.ucell_accumulate._cache._cache_path))")
+    code = "import json, tamclass.scoring._kernels as k; print(json.dumps(k.ucell_accumulate._cache._cache_path))"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert Path(json.loads(res.stdout)).resolve().is_relative_to((tmp_path / "mine").resolve())
 
 
-@pytest.mark.skipif(not (REPO / "signatures" / "library.json").is_file() or PKG.parent != REPO,
-                    reason="needs tamclass imported from a source checkout")
+@pytest.mark.skipif(
+    not (REPO / "signatures" / "library.json").is_file() or PKG.parent != REPO / "src",
+    reason="needs tamclass imported from a source checkout",
+)
 def test_checkout_finds_library_without_the_install_mapping(tmp_path):
     """A non-editable install does not map the checkout's signatures/ to tamclass.library; tamclass imported
     from the checkout (tests run there) must still load the library, the same one as through the mapping."""

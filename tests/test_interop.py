@@ -1,4 +1,5 @@
 """Interop with scanpy, decoupler and MuData: scores in obs, decoupler nets and GMT, settings and logging."""
+
 from __future__ import annotations
 
 import logging
@@ -10,14 +11,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import anndata as ad  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import anndata as ad
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-import tamclass as tc  # noqa: E402
-from tamclass._errors import InputError, SignatureError, TamclassWarning  # noqa: E402
+import tamclass as tc
+from tamclass._errors import InputError, SignatureError, TamclassWarning
 
 SIGS = ["Cheng2021_M1", "Cheng2021_M2", "Macrophage_identity"]
 
@@ -50,8 +51,9 @@ def test_obs_columns_off_by_default_and_on_request(demo):
     np.testing.assert_allclose(shown, np.sort(table["Cheng2021_M2"].to_numpy()), rtol=1e-6)
     # re-scoring replaces tamclass's own columns (here with another method) without complaint
     tc.tl.score(demo, SIGS, method="aucell", obs_columns=True)
-    np.testing.assert_array_equal(demo.obs["Cheng2021_M1"].to_numpy(),
-                                  demo.obsm["tamclass_scores"]["Cheng2021_M1"].to_numpy())
+    np.testing.assert_array_equal(
+        demo.obs["Cheng2021_M1"].to_numpy(), demo.obsm["tamclass_scores"]["Cheng2021_M1"].to_numpy()
+    )
 
 
 def test_obs_columns_never_overwrite_user_column(demo):
@@ -107,8 +109,9 @@ def _net(sigs: dict[str, list[str]]) -> pd.DataFrame:
 def test_net_aucell_equals_decoupler_aucell(pbmc68k):
     """Our aucell on a decoupler net = dc.mt.aucell on the same net (decoupler 2.2.0)."""
     dc = pytest.importorskip("decoupler")
-    data = ad.AnnData(pbmc68k.raw.X.copy(), obs=pd.DataFrame(index=pbmc68k.obs_names),
-                      var=pd.DataFrame(index=pbmc68k.raw.var_names))
+    data = ad.AnnData(
+        pbmc68k.raw.X.copy(), obs=pd.DataFrame(index=pbmc68k.obs_names), var=pd.DataFrame(index=pbmc68k.raw.var_names)
+    )
     lib = tc.signatures.load(["Monocyte_classical", "Cheng2021_M1", "Cheng2021_M2", "Neg_T_cell"])
     sets = {n: [g for g in s.up if g in data.var_names] for n, s in lib.items()}
     net = _net(sets)
@@ -121,25 +124,39 @@ def test_net_aucell_equals_decoupler_aucell(pbmc68k):
     np.testing.assert_allclose(ours.to_numpy(), peer[list(sets)].to_numpy(), atol=1e-5, rtol=0)
     assert (peer.to_numpy() > 0).mean() > 0.1
     # a negative weight makes a down gene: AUC(up) - AUC(down), each half as decoupler scores it
-    signed = pd.DataFrame({"source": "mono_vs_T", "target": sets["Monocyte_classical"] + sets["Neg_T_cell"],
-                           "weight": [1.0] * len(sets["Monocyte_classical"]) + [-1.0] * len(sets["Neg_T_cell"])})
+    signed = pd.DataFrame(
+        {
+            "source": "mono_vs_T",
+            "target": sets["Monocyte_classical"] + sets["Neg_T_cell"],
+            "weight": [1.0] * len(sets["Monocyte_classical"]) + [-1.0] * len(sets["Neg_T_cell"]),
+        }
+    )
     ours = tc.tl.score(data, signed, method="aucell", copy=True).obsm["tamclass_scores"]["mono_vs_T"]
-    np.testing.assert_allclose(ours.to_numpy(), (peer["Monocyte_classical"] - peer["Neg_T_cell"]).to_numpy(),
-                               atol=1e-5, rtol=0)
+    np.testing.assert_allclose(
+        ours.to_numpy(), (peer["Monocyte_classical"] - peer["Neg_T_cell"]).to_numpy(), atol=1e-5, rtol=0
+    )
 
 
 def test_net_signs_match_ucell_suffixes(demo):
-    net = pd.DataFrame({"source": ["pol"] * 3 + ["mac"] * 2, "target": ["CXCL9", "CXCL10", "SPP1", "CD68", "C1QA"],
-                        "weight": [1, 1, -1, 1, 1]})
+    net = pd.DataFrame(
+        {
+            "source": ["pol"] * 3 + ["mac"] * 2,
+            "target": ["CXCL9", "CXCL10", "SPP1", "CD68", "C1QA"],
+            "weight": [1, 1, -1, 1, 1],
+        }
+    )
     a = tc.tl.score(demo, net, copy=True).obsm["tamclass_scores"]
-    b = tc.tl.score(demo, {"pol": ["CXCL9+", "CXCL10+", "SPP1-"], "mac": ["CD68", "C1QA"]},
-                    copy=True).obsm["tamclass_scores"]
+    b = tc.tl.score(demo, {"pol": ["CXCL9+", "CXCL10+", "SPP1-"], "mac": ["CD68", "C1QA"]}, copy=True).obsm[
+        "tamclass_scores"
+    ]
     pd.testing.assert_frame_equal(a, b)
     # and back: to_net gives +1 / -1 rows that resolve to the same sets
     back = tc.signatures.to_net(tc.signatures.resolve(net))
-    assert back.to_dict("list") == {"source": ["pol"] * 3 + ["mac"] * 2,
-                                    "target": ["CXCL9", "CXCL10", "SPP1", "CD68", "C1QA"],
-                                    "weight": [1.0, 1.0, -1.0, 1.0, 1.0]}
+    assert back.to_dict("list") == {
+        "source": ["pol"] * 3 + ["mac"] * 2,
+        "target": ["CXCL9", "CXCL10", "SPP1", "CD68", "C1QA"],
+        "weight": [1.0, 1.0, -1.0, 1.0, 1.0],
+    }
 
 
 def test_net_errors_and_weight_warning():
@@ -150,8 +167,9 @@ def test_net_errors_and_weight_warning():
     with pytest.raises(SignatureError, match="both a positive and a negative"):
         tc.signatures.resolve(pd.DataFrame({"source": ["a", "a"], "target": ["CD68", "CD68"], "weight": [1, -1]}))
     with pytest.warns(TamclassWarning, match="only their sign is used"):
-        sigs = tc.signatures.resolve(pd.DataFrame({"source": ["a", "a"], "target": ["CD68", "CD14"],
-                                                   "weight": [2.5, -0.3]}))
+        sigs = tc.signatures.resolve(
+            pd.DataFrame({"source": ["a", "a"], "target": ["CD68", "CD14"], "weight": [2.5, -0.3]})
+        )
     assert sigs["a"].up == ("CD68",) and sigs["a"].down == ("CD14",)
     # no weight column: all up, duplicates dropped, order kept; a net can sit in a list with other forms
     net = pd.DataFrame({"source": ["a", "a", "a"], "target": ["CD68", "CD14", "CD68"]})
@@ -197,8 +215,7 @@ def test_gmt_round_trip_through_decoupler(tmp_path, species):
     # the signed set is written MSigDB-style and joined again by tamclass
     assert tab["CS_polarity_CXCL9_vs_SPP1_DN"] == list(sigs["CS_polarity_CXCL9_vs_SPP1"].down)
     subset = {k: v for k, v in sigs.items() if not k.startswith("Coates2008")}  # Coates has its own _UP/_DN sets
-    back = tc.signatures.read_gmt(tc.signatures.write_gmt(subset, tmp_path / "s.gmt", species=species),
-                                  pair_up_dn=True)
+    back = tc.signatures.read_gmt(tc.signatures.write_gmt(subset, tmp_path / "s.gmt", species=species), pair_up_dn=True)
     assert {k: (v.up, v.down) for k, v in back.items()} == {k: (v.up, v.down) for k, v in subset.items()}
     # and decoupler's net goes straight back into tamclass
     again = tc.signatures.resolve(net)
@@ -284,10 +301,13 @@ def test_logging_propagates_and_follows_scanpy(_verbosity, caplog):
     assert [r.getMessage() for r in caplog.records if r.name == "tamclass"] == ["seen at info", "seen: own setting"]
 
 
-@pytest.mark.parametrize("configure, expected", [
-    ("", "tamclass: hello\n"),
-    ("logging.basicConfig(format='app %(name)s %(levelname)s %(message)s')\n", "app tamclass WARNING hello\n"),
-])
+@pytest.mark.parametrize(
+    "configure, expected",
+    [
+        ("", "tamclass: hello\n"),
+        ("logging.basicConfig(format='app %(name)s %(levelname)s %(message)s')\n", "app tamclass WARNING hello\n"),
+    ],
+)
 def test_messages_printed_once_with_or_without_app_logging(configure, expected):
     code = f"import logging\n{configure}from tamclass._settings import logger\nlogger.warning('hello')\n"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -297,8 +317,11 @@ def test_messages_printed_once_with_or_without_app_logging(configure, expected):
 # --------------------------------------------------------------------------------------------- MuData
 def test_mudata_uses_rna_modality(demo):
     mudata = pytest.importorskip("mudata")
-    prot = ad.AnnData(np.ones((demo.n_obs, 2), dtype=np.float32), obs=pd.DataFrame(index=demo.obs_names),
-                      var=pd.DataFrame(index=["CD14_prot", "CD3_prot"]))
+    prot = ad.AnnData(
+        np.ones((demo.n_obs, 2), dtype=np.float32),
+        obs=pd.DataFrame(index=demo.obs_names),
+        var=pd.DataFrame(index=["CD14_prot", "CD3_prot"]),
+    )
     mdata = mudata.MuData({"rna": demo, "prot": prot})
     tc.tl.score(mdata, SIGS)
     ref = tc.tl.score(demo.copy(), SIGS, copy=True).obsm["tamclass_scores"]

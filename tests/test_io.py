@@ -1,4 +1,5 @@
 """Safe reads and atomic writes (tamclass._io)."""
+
 from __future__ import annotations
 
 import errno
@@ -11,10 +12,9 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-
-import tamclass._io
 import scipy.sparse as sp
 
+import tamclass._io
 from tamclass._errors import TamclassIOError
 from tamclass._io import (
     atomic_path,
@@ -184,7 +184,9 @@ def test_write_h5ad_atomic_roundtrip(tmp_path):
     assert "new" in ad.read_h5ad(out).obs.columns
 
 
-@pytest.mark.parametrize("exc", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt(), RuntimeError("boom")])
+@pytest.mark.parametrize(
+    "exc", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt(), RuntimeError("boom")]
+)
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch, exc):
     a = _small_adata()
     out = tmp_path / "out.h5ad"

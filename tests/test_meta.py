@@ -1,4 +1,5 @@
 """Random-effects meta-analysis against R metafor 3.8.1 reference values and statsmodels."""
+
 from __future__ import annotations
 
 import re
@@ -34,19 +35,19 @@ def _load_fixture(shared_data, fixture: str, subset: str):
     if fixture == "her2_endometrial_zhang2015":
         df = pd.read_csv(shared_data(base + "her2_endometrial_zhang2015.tsv"), sep="\t")
         df = df[df["outcome"] == subset]
-        return dict(data=df, effect="hr", ci=("hr_lower", "hr_upper"), study="study")
+        return {"data": df, "effect": "hr", "ci": ("hr_lower", "hr_upper"), "study": "study"}
     if fixture == "tam_m2_ali2016_29cohorts":
         df = pd.read_csv(shared_data(base + "tam_m2_ali2016_29cohorts.tsv"), sep="\t")
-        return dict(data=df, effect="log_hr", se="se", study="dataset")
+        return {"data": df, "effect": "log_hr", "se": "se", "study": "dataset"}
     if fixture == "kacker2004":
         df = pd.read_csv(shared_data(base + "kacker2004.tsv"), sep="\t")
-        return dict(data=df, effect="y", variance="v")
+        return {"data": df, "effect": "y", "variance": "v"}
     if fixture == "bcg_trials":
         df = pd.read_csv(shared_data(base + "bcg_trials.tsv"), sep="\t")
         # log risk ratio and its variance from the 2x2 counts (metafor escalc(measure="RR"))
         n1, n2 = df.tpos + df.tneg, df.cpos + df.cneg
         df = df.assign(yi=np.log((df.tpos / n1) / (df.cpos / n2)), vi=1 / df.tpos - 1 / n1 + 1 / df.cpos - 1 / n2)
-        return dict(data=df, effect="yi", variance="vi", study="trial")
+        return {"data": df, "effect": "yi", "variance": "vi", "study": "trial"}
     raise AssertionError(fixture)
 
 
@@ -70,8 +71,14 @@ def test_reference_values_metafor(row, shared_data):
     kh = method.endswith("+KnappHartung")
     res = meta_analysis(method=method.split("+")[0], knapp_hartung=kh, **kwargs)
     checked = 0
-    for name, got in [("estimate", res.estimate), ("se", res.se), ("ci_lower", res.ci_lower),
-                      ("ci_upper", res.ci_upper), ("tau2", res.tau2), ("Q", res.Q)]:
+    for name, got in [
+        ("estimate", res.estimate),
+        ("se", res.se),
+        ("ci_lower", res.ci_lower),
+        ("ci_upper", res.ci_upper),
+        ("tau2", res.tau2),
+        ("Q", res.Q),
+    ]:
         exp = _num(row[name])
         if np.isnan(exp):
             continue
@@ -293,8 +300,9 @@ def test_forest_plot_log_scale_and_kh_summary(tmp_path):
     matplotlib.use("Agg")
     import tamclass as tc
 
-    res = meta_analysis(effect=[0.1, 0.5, 0.3], se=[0.1, 0.2, 0.15], study=["a", "b", "c"], method="DL",
-                        knapp_hartung=True)
+    res = meta_analysis(
+        effect=[0.1, 0.5, 0.3], se=[0.1, 0.2, 0.15], study=["a", "b", "c"], method="DL", knapp_hartung=True
+    )
     assert "t" in res.summary.columns and res.distribution == "t(2)"
     ax = tc.pl.forest(res, show=False, save=tmp_path / "f.png")
     assert (tmp_path / "f.png").exists()
@@ -322,4 +330,6 @@ def test_properties(data, shift, method):
     assert shifted.tau2 == pytest.approx(r.tau2, abs=1e-6)
     perm = np.arange(len(y))[::-1]
     rev = meta_analysis(effect=y[perm], se=se[perm], method=method)
-    assert rev.estimate == pytest.approx(r.estimate, abs=1e-6)  # REML/PM are iterative: study order moves the converged value by ~1e-8
+    assert rev.estimate == pytest.approx(
+        r.estimate, abs=1e-6
+    )  # REML/PM are iterative: study order moves the converged value by ~1e-8

@@ -1,4 +1,5 @@
 """tamclass.Model: training kernel, calibration, device handling, save/load format (no pickle)."""
+
 from __future__ import annotations
 
 import json
@@ -33,22 +34,34 @@ def _model(hidden=8, seed=0):
     X, y = _toy()
     fit = fit_classifier(X, y, 2, hidden=hidden, epochs=10, batch_size=64, seed=seed, device="cpu")
     genes = [f"G{i}" for i in range(X.shape[1])]
-    return Model(genes=genes, classes=["M1-like", "M2-like"], weights=fit["weights"], mean=fit["mean"],
-                 scale=fit["scale"], temperature=fit["temperature"], kind="state",
-                 metadata={"training": {"n_cells_per_class": {"M1-like": 1, "M2-like": 2}, "label_key": "x"}}), X
+    return Model(
+        genes=genes,
+        classes=["M1-like", "M2-like"],
+        weights=fit["weights"],
+        mean=fit["mean"],
+        scale=fit["scale"],
+        temperature=fit["temperature"],
+        kind="state",
+        metadata={"training": {"n_cells_per_class": {"M1-like": 1, "M2-like": 2}, "label_key": "x"}},
+    ), X
 
 
 def _adata(X, genes):
     import anndata as ad
 
-    return ad.AnnData(X=np.asarray(X, dtype=np.float32), var=pd.DataFrame(index=genes),
-                      obs=pd.DataFrame(index=[f"c{i}" for i in range(X.shape[0])]))
+    return ad.AnnData(
+        X=np.asarray(X, dtype=np.float32),
+        var=pd.DataFrame(index=genes),
+        obs=pd.DataFrame(index=[f"c{i}" for i in range(X.shape[0])]),
+    )
 
 
 def test_import_does_not_import_torch():
-    code = ("import sys, tamclass as tc; tc.tl; tc.signatures; tc.signatures.load('default'); tc.classifier; "
-            "import tamclass.tl._gate, tamclass.tl._classify, tamclass.tl._train, tamclass.classifier._model; "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys, tamclass as tc; tc.tl; tc.signatures; tc.signatures.load('default'); tc.classifier; "
+        "import tamclass.tl._gate, tamclass.tl._classify, tamclass.tl._train, tamclass.classifier._model; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -142,7 +155,8 @@ def test_temperature_fitted_on_calibration_part_ece_on_evaluation_part():
     assert fit["ece_uncalibrated"] == pytest.approx(expected_calibration_error(softmax(le), y[ev]))
     assert fit["ece_calibrated"] == pytest.approx(expected_calibration_error(softmax(le, fit["temperature"]), y[ev]))
     assert fit["ece_calibration_part"] == pytest.approx(
-        expected_calibration_error(softmax(lc, fit["temperature"]), y[cal]))
+        expected_calibration_error(softmax(lc, fit["temperature"]), y[cal])
+    )
     assert fit["held_out_accuracy"] == pytest.approx(float((le.argmax(1) == y[ev]).mean()))
 
 
@@ -186,8 +200,14 @@ def test_uncalibrated_model_saves(tmp_path):
     X, y = _toy()
     fit = fit_classifier(X, y, 2, hidden=0, epochs=3, calibration_fraction=0, seed=0, device="cpu")
     assert fit["temperature"] == 1.0 and np.isnan(fit["ece_calibrated"])
-    m = Model(genes=[f"G{i}" for i in range(12)], classes=["a", "b"], weights=fit["weights"], mean=fit["mean"],
-              scale=fit["scale"], metadata={"training": {"ece": fit["ece_calibrated"], "n": np.int64(3)}})
+    m = Model(
+        genes=[f"G{i}" for i in range(12)],
+        classes=["a", "b"],
+        weights=fit["weights"],
+        mean=fit["mean"],
+        scale=fit["scale"],
+        metadata={"training": {"ece": fit["ece_calibrated"], "n": np.int64(3)}},
+    )
     again = Model.load(m.save(tmp_path / "u.tamclass"))
     assert again.metadata["training"]["ece"] is None and again.hidden == 0
     np.testing.assert_array_equal(m.predict_proba_matrix(X), again.predict_proba_matrix(X))
@@ -289,8 +309,9 @@ def test_cpu_and_gpu_predictions_agree():
     from tamclass.classifier._fit import fit_classifier
 
     model, X = _model()
-    np.testing.assert_allclose(model.predict_proba_matrix(X, device="cpu"),
-                               model.predict_proba_matrix(X, device="cuda"), atol=1e-5)
+    np.testing.assert_allclose(
+        model.predict_proba_matrix(X, device="cpu"), model.predict_proba_matrix(X, device="cuda"), atol=1e-5
+    )
     Xt, y = _toy()
     a = fit_classifier(Xt, y, 2, hidden=8, epochs=3, seed=0, device="cpu")
     b = fit_classifier(Xt, y, 2, hidden=8, epochs=3, seed=0, device="cuda")
@@ -329,7 +350,9 @@ def test_train_errors_and_peer_accuracy(pbmc68k):
     keep = adata.obs["bulk_labels"].isin(["CD14+ Monocyte", "CD19+ B", "CD56+ NK", "CD4+/CD25 T Reg"]).to_numpy()
     ref = adata[keep].copy()
     ref.obs["bulk_labels"] = ref.obs["bulk_labels"].astype(str)
-    ref.X = np.asarray(ref.raw[:, ref.var_names].X.todense() if hasattr(ref.raw.X, "todense") else ref.raw[:, ref.var_names].X)
+    ref.X = np.asarray(
+        ref.raw[:, ref.var_names].X.todense() if hasattr(ref.raw.X, "todense") else ref.raw[:, ref.var_names].X
+    )
     del ref.raw
     genes = list(ref.var_names)
     rng = np.random.default_rng(0)
@@ -341,7 +364,9 @@ def test_train_errors_and_peer_accuracy(pbmc68k):
 
     Xtr, found, _ = extract_genes(ref[~test], model.genes)
     Xte, _, _ = extract_genes(ref[test], model.genes)
-    lr = LogisticRegression(max_iter=2000).fit((Xtr - model.mean) / model.scale, ref.obs["bulk_labels"].to_numpy()[~test])
+    lr = LogisticRegression(max_iter=2000).fit(
+        (Xtr - model.mean) / model.scale, ref.obs["bulk_labels"].to_numpy()[~test]
+    )
     acc_peer = (lr.predict((Xte - model.mean) / model.scale) == ref.obs["bulk_labels"].to_numpy()[test]).mean()
     assert acc >= acc_peer - 0.05, (acc, acc_peer)
     assert acc > 0.85

@@ -1,4 +1,5 @@
 """Execute the committed tutorial notebook so it cannot rot (nbclient, like nbmake)."""
+
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,9 @@ def test_notebook_executes(path):
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(path, as_version=4)
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "committed notebook has no outputs"
-    nbclient.NotebookClient(nb, timeout=900, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
 
@@ -43,7 +45,9 @@ def test_committed_outputs_name_no_machine_path():
         for out in cell.get("outputs", []):
             texts = [out.get("text", "")] + [v for k, v in out.get("data", {}).items() if k.startswith("text/")]
             for text in texts:
-                assert not pattern.search(str(text)), f"cell {i}: {pattern.search(str(text)).group(0)!r} in {str(text)[:200]}"
+                assert not pattern.search(str(text)), (
+                    f"cell {i}: {pattern.search(str(text)).group(0)!r} in {str(text)[:200]}"
+                )
 
 
 def test_tutorial_hides_no_warnings():

@@ -6,6 +6,7 @@ aucell vs decoupler.mt.aucell (decoupler 2.2.0)
 Data: scanpy's pbmc68k_reduced (.raw, log-normalised; ships in the scanpy wheel) and the 10x PBMC 3k
 log-normalised matrix in ../shared/data (skipped when absent).
 """
+
 from __future__ import annotations
 
 import anndata as ad

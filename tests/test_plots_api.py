@@ -1,19 +1,20 @@
 """The shared tc.pl conventions, checked on every plotting function: ax=, return_fig=, show=None, save=."""
+
 from __future__ import annotations
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-import tamclass as tc  # noqa: E402
-from tamclass.pl import _utils  # noqa: E402
+import tamclass as tc
+from tamclass.pl import _utils
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +30,21 @@ def cohort():
     rng = np.random.default_rng(1)
     n = 80
     x = rng.normal(size=n)
-    return pd.DataFrame({"time": rng.exponential(10 * np.exp(-0.5 * x)), "event": (rng.random(n) < 0.7).astype(int),
-                         "m2": x})
+    return pd.DataFrame(
+        {"time": rng.exponential(10 * np.exp(-0.5 * x)), "event": (rng.random(n) < 0.7).astype(int), "m2": x}
+    )
 
 
 def _calls(adata, cohort):
     """One call per tc.pl function (name -> callable taking the shared keyword arguments)."""
-    table = pd.DataFrame({"state_fraction_M1-like": [0.2, 0.5], "state_fraction_M2-like": [0.7, 0.3],
-                          "state_fraction_unassigned": [0.1, 0.2]}, index=["P1", "P2"])
+    table = pd.DataFrame(
+        {
+            "state_fraction_M1-like": [0.2, 0.5],
+            "state_fraction_M2-like": [0.7, 0.3],
+            "state_fraction_unassigned": [0.1, 0.2],
+        },
+        index=["P1", "P2"],
+    )
     meta = tc.prognosis.meta_analysis(effect=[0.1, 0.5, 0.3], se=[0.1, 0.2, 0.15], study=["a", "b", "c"])
     km = tc.prognosis.km(cohort, "time", "event", "m2")
     return {
@@ -114,8 +122,16 @@ def test_return_fig_and_show_none(adata, cohort, name, shows, monkeypatch, tmp_p
 
 def test_can_display_knows_file_backends():
     assert not _utils._can_display()  # Agg in tests
-    for backend, expected in [("agg", False), ("pdf", False), ("svg", False), ("cairo", False), ("qtagg", True),
-                              ("module://matplotlib_inline.backend_inline", True), ("tkagg", True), ("macosx", True)]:
+    for backend, expected in [
+        ("agg", False),
+        ("pdf", False),
+        ("svg", False),
+        ("cairo", False),
+        ("qtagg", True),
+        ("module://matplotlib_inline.backend_inline", True),
+        ("tkagg", True),
+        ("macosx", True),
+    ]:
         matplotlib_get = matplotlib.get_backend
         try:
             matplotlib.get_backend = lambda b=backend: b

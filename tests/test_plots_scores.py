@@ -1,17 +1,18 @@
 """tc.pl.embedding / scores / score_distribution / polarization."""
+
 from __future__ import annotations
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-import tamclass as tc  # noqa: E402
-from tamclass._errors import InputError  # noqa: E402
+import tamclass as tc
+from tamclass._errors import InputError
 
 SIGS = ["Cheng2021_M1", "Cheng2021_M2", "Macrophage_identity"]
 
@@ -46,8 +47,9 @@ def test_embedding_leaves_nothing_behind(scored):
     pd.testing.assert_frame_equal(scored.obs, obs_before)
     # colours really are the scores: the first scatter's array equals the score column (order may be sorted by value)
     arr = np.asarray(axes[0].collections[0].get_array(), dtype=float)
-    np.testing.assert_allclose(np.sort(arr), np.sort(scored.obsm["tamclass_scores"]["Cheng2021_M1"].to_numpy()),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        np.sort(arr), np.sort(scored.obsm["tamclass_scores"]["Cheng2021_M1"].to_numpy()), rtol=1e-5
+    )
 
 
 def test_embedding_name_clash_keeps_user_column(scored):

@@ -1,5 +1,6 @@
 """Gene-level cohort pipeline (bulk AnnData -> tc.tl.score -> summarize -> cox) is reproducible and
 agrees with a direct lifelines fit on the gene itself (SCAN-B GSE96058 subset, real data)."""
+
 from __future__ import annotations
 
 import warnings
@@ -20,8 +21,28 @@ def scanb_small():
 
     xp = shared_path("survival/scanb_gse96058_400_log2fpkm.csv.gz")
     cp = shared_path("survival/scanb_gse96058_400_clinical.csv")
-    genes = ["CD68", "CD163", "MRC1", "MSR1", "CD14", "C1QB", "C1QC", "APOE", "SPP1", "SIGLEC1", "FCGR3A",
-             "MS4A7", "LYVE1", "MARCO", "ACTB", "GAPDH", "CD3E", "MS4A1", "EPCAM", "KRT8"]
+    genes = [
+        "CD68",
+        "CD163",
+        "MRC1",
+        "MSR1",
+        "CD14",
+        "C1QB",
+        "C1QC",
+        "APOE",
+        "SPP1",
+        "SIGLEC1",
+        "FCGR3A",
+        "MS4A7",
+        "LYVE1",
+        "MARCO",
+        "ACTB",
+        "GAPDH",
+        "CD3E",
+        "MS4A1",
+        "EPCAM",
+        "KRT8",
+    ]
     head = pd.read_csv(xp, index_col=0, nrows=0).columns
     keep = [g for g in head if g in set(genes)]
     x = pd.read_csv(xp, index_col=0, usecols=[0, *[head.get_loc(g) + 1 for g in keep]])
@@ -36,8 +57,12 @@ def _pipeline(x, obs):
         warnings.simplefilter("ignore")  # log2(FPKM+0.1) has negatives: 'mean' warns, by design
         tc.tl.score(a, ["IHC_CD163", "IHC_CD68", "Macrophage_identity"], method="mean")
         table = tc.tl.summarize(a, None)
-    return tc.prognosis.cox(table, "overall_survival_days", "overall_survival_event",
-                            ["score_IHC_CD163", "score_IHC_CD68", "score_Macrophage_identity"])
+    return tc.prognosis.cox(
+        table,
+        "overall_survival_days",
+        "overall_survival_event",
+        ["score_IHC_CD163", "score_IHC_CD68", "score_Macrophage_identity"],
+    )
 
 
 def test_scanb_pipeline_reproducible_and_matches_gene_level_cox(scanb_small):
@@ -48,8 +73,13 @@ def test_scanb_pipeline_reproducible_and_matches_gene_level_cox(scanb_small):
     r2 = _pipeline(x, obs)
     pd.testing.assert_frame_equal(r1.summary, r2.summary)
     # a one-gene 'mean' score is the z-scored gene, so its per-SD HR is the gene's per-SD HR
-    d = pd.DataFrame({"t": obs.overall_survival_days.to_numpy(), "e": obs.overall_survival_event.to_numpy(),
-                      "g": x["CD163"].to_numpy(float)})
+    d = pd.DataFrame(
+        {
+            "t": obs.overall_survival_days.to_numpy(),
+            "e": obs.overall_survival_event.to_numpy(),
+            "g": x["CD163"].to_numpy(float),
+        }
+    )
     d["g"] = (d.g - d.g.mean()) / d.g.std(ddof=1)
     ref = CoxPHFitter().fit(d, "t", "e")
     assert r1.summary.loc["score_IHC_CD163", "log_hr"] == pytest.approx(ref.params_["g"], abs=1e-4)

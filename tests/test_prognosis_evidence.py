@@ -1,4 +1,5 @@
 """The shipped literature evidence table and the summary-feature links."""
+
 from __future__ import annotations
 
 import re
@@ -34,11 +35,27 @@ def test_published_values_and_citations():
     assert (ev["ci_lower"] <= ev["hr"]).all() and (ev["hr"] <= ev["ci_upper"]).all()
     assert (ev["citation"].str.len() > 10).all()
     # every row has a DOI, a PMID or a PMC id in its citation
-    has_id = ev["doi"].str.startswith("10.") | ev["pmid"].str.fullmatch(r"\d+") | ev["citation"].str.contains("PMC|e\\d+")
+    has_id = (
+        ev["doi"].str.startswith("10.") | ev["pmid"].str.fullmatch(r"\d+") | ev["citation"].str.contains("PMC|e\\d+")
+    )
     assert has_id.all()
     assert ev.attrs["note"] == "research use only; not a per-patient risk prediction"
-    required = {"marker", "feature", "outcome", "hr", "ci_lower", "ci_upper", "n_studies", "n_patients", "subgroup",
-                "cancer_type", "citation", "doi", "pmid", "notes"}
+    required = {
+        "marker",
+        "feature",
+        "outcome",
+        "hr",
+        "ci_lower",
+        "ci_upper",
+        "n_studies",
+        "n_patients",
+        "subgroup",
+        "cancer_type",
+        "citation",
+        "doi",
+        "pmid",
+        "notes",
+    }
     assert required <= set(ev.columns)
 
 
@@ -58,9 +75,11 @@ def test_link_sentences():
     assert set(t["feature"]) == {"macrophage_fraction", "score_IHC_CD163"}
     s = t.loc[t.evidence_id == "allison2023_cd163_os", "sentence"].iloc[0]
     # a subgroup estimate: the counts are the whole meta-analysis's, and the subgroup size is not reported
-    assert s == ("In Allison 2023 (meta-analysis of 32 studies, 8,446 patients in all; the size of the CD163+ marker "
-                 "subgroup is not reported), in breast cancer, a high density of CD163+ TAMs was associated with "
-                 "worse OS (pooled HR 2.24, 95% CI 1.71\u20132.92).")
+    assert s == (
+        "In Allison 2023 (meta-analysis of 32 studies, 8,446 patients in all; the size of the CD163+ marker "
+        "subgroup is not reported), in breast cancer, a high density of CD163+ TAMs was associated with "
+        "worse OS (pooled HR 2.24, 95% CI 1.71\u20132.92)."
+    )
     assert (t["note"] == "research use only; not a per-patient risk prediction").all()
     # numbers in each sentence are the row's numbers
     for _, r in t.iterrows():

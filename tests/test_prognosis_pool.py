@@ -1,4 +1,5 @@
 """pool_cohorts on the raw Ali 2016 table against the 29-cohort fixture (and bad input)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,7 +46,7 @@ def test_ali2016_m2_pooled_hr(ali, shared_data):
 def test_pool_dict_input_equals_table_input(ali):
     sub = ali[ali.dataset.isin(["VDX", "NKI", "TCGA", "WIMM"])]
     a = pool_cohorts(sub, "surv", "events", "macrophagesm2", cohort_key="dataset", method="REML")
-    b = pool_cohorts({k: v for k, v in sub.groupby("dataset")}, "surv", "events", "macrophagesm2", method="REML")
+    b = pool_cohorts(dict(sub.groupby("dataset")), "surv", "events", "macrophagesm2", method="REML")
     assert a.estimate == pytest.approx(b.estimate)
     ref = meta_analysis(a.cohorts.reset_index(), effect="log_hr", se="se", method="REML")
     assert a.estimate == pytest.approx(ref.estimate) and a.tau2 == pytest.approx(ref.tau2)
@@ -109,8 +110,9 @@ def test_pool_dict_of_anndata_uses_obs_and_scores():
     df = _toy(seed=3)
     cohorts = {}
     for name, g in df.groupby("cohort"):
-        a = ad.AnnData(np.zeros((len(g), 1), dtype=np.float32),
-                       obs=g[["t", "e"]].set_axis([f"{name}{i}" for i in range(len(g))]))
+        a = ad.AnnData(
+            np.zeros((len(g), 1), dtype=np.float32), obs=g[["t", "e"]].set_axis([f"{name}{i}" for i in range(len(g))])
+        )
         a.obsm["tamclass_scores"] = pd.DataFrame({"x": g["x"].to_numpy()}, index=a.obs_names)
         cohorts[name] = a
     res = pool_cohorts(cohorts, "t", "e", "x", method="PM")

@@ -11,6 +11,7 @@ Properties (method exceptions say why):
 * raising a signature gene's expression in a cell never lowers that signature's rank (UCell) score;
 * scores are finite for any finite non-negative input (all-zero cells, constant genes, single genes).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -24,8 +25,9 @@ hyp = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                          HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 METHODS = ["rank", "module", "aucell", "mean"]
 # UMI-like values: mostly zeros, many 1s and 2s (ties), a long tail
 VALUES = st.sampled_from([0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 5, 8, 40])
@@ -94,8 +96,10 @@ def test_permuting_cells_permutes_scores(method, data, seed):
         return
     perm = np.random.default_rng(seed).permutation(X.shape[0])
     cells = [f"c{i}" for i in range(X.shape[0])]
-    ref, got = _both(lambda: _scores(X, genes, sigs, method, cells),
-                     lambda: _scores(X[perm], genes, sigs, method, [cells[i] for i in perm]))
+    ref, got = _both(
+        lambda: _scores(X, genes, sigs, method, cells),
+        lambda: _scores(X[perm], genes, sigs, method, [cells[i] for i in perm]),
+    )
     if ref is None:
         return
     pd.testing.assert_frame_equal(got.loc[ref.index], ref, check_exact=True)
@@ -107,8 +111,9 @@ def test_permuting_cells_permutes_scores(method, data, seed):
 def test_permuting_genes_changes_nothing(method, data, seed):
     X, genes, sigs = data
     perm = np.random.default_rng(seed).permutation(X.shape[1])
-    ref, got = _both(lambda: _scores(X, genes, sigs, method),
-                     lambda: _scores(X[:, perm], [genes[j] for j in perm], sigs, method))
+    ref, got = _both(
+        lambda: _scores(X, genes, sigs, method), lambda: _scores(X[:, perm], [genes[j] for j in perm], sigs, method)
+    )
     if ref is None:
         return
     if method == "rank":
@@ -135,8 +140,12 @@ def test_cell_scores_do_not_depend_on_other_cells(method, data, seed):
 
 
 @SETTINGS
-@given(data=datasets(max_cells=6), pick=st.integers(0, 10**6), delta=st.sampled_from([0.5, 1, 2, 7, 100]),
-       max_rank=st.sampled_from([3, 10, 1500]))
+@given(
+    data=datasets(max_cells=6),
+    pick=st.integers(0, 10**6),
+    delta=st.sampled_from([0.5, 1, 2, 7, 100]),
+    max_rank=st.sampled_from([3, 10, 1500]),
+)
 def test_raising_a_signature_gene_never_lowers_its_rank_score(data, pick, delta, max_rank):
     X, genes, sigs = data
     name = sorted(sigs)[pick % len(sigs)]

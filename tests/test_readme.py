@@ -1,4 +1,5 @@
 """The README's set-up commands and links stay true (CI runs exactly the README's test command)."""
+
 import re
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """The self-contained HTML report (tamclass.report)."""
+
 from __future__ import annotations
 
 import re
@@ -9,13 +10,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
 
-import tamclass as tc  # noqa: E402
-from tamclass._errors import TamclassIOError  # noqa: E402
-from tamclass.report import build_report, write_report  # noqa: E402
+import tamclass as tc
+from tamclass._errors import TamclassIOError
+from tamclass.report import build_report, write_report
 
 
 class _Collector(HTMLParser):
@@ -71,13 +72,23 @@ def pipeline_adata():
 
 
 def test_report_sections_and_self_contained(pipeline_adata, tmp_path):
-    path = write_report(pipeline_adata, tmp_path / "r.html", groupby="leiden", sample_key="sample",
-                        input_name="demo.h5ad")
+    path = write_report(
+        pipeline_adata, tmp_path / "r.html", groupby="leiden", sample_key="sample", input_name="demo.h5ad"
+    )
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
     doc = _parse(text)
-    assert doc.sections == ["input", "signatures", "gate", "scores", "embedding", "states", "samples", "evidence",
-                            "parameters"]
+    assert doc.sections == [
+        "input",
+        "signatures",
+        "gate",
+        "scores",
+        "embedding",
+        "states",
+        "samples",
+        "evidence",
+        "parameters",
+    ]
     assert "Research use only" in text
     # nothing is loaded from elsewhere: every src is an embedded data URI, no stylesheet/script links
     for tag, attrs in doc.tags:
@@ -144,7 +155,7 @@ def test_report_refuses_input_path(pipeline_adata, tmp_path):
 
 def _section_text(html_text: str, anchor: str) -> str:
     start = html_text.index(f'<section id="{anchor}">')
-    return html_text[start:html_text.index("</section>", start)]
+    return html_text[start : html_text.index("</section>", start)]
 
 
 def _evidence_rows(doc) -> list[list[str]]:
@@ -170,8 +181,13 @@ def test_report_evidence_follows_cancer_type(pipeline_adata):
     text = build_report(pipeline_adata, sample_key="sample")
     sec = _section_text(text, "evidence")
     assert "No cancer type was given" in sec
-    assert sec.count("<h3>Cancer type: ") == len({ev.loc[i, "cancer_type"] for i in ev.index
-                                                   if any(r[1] == sentence(ev.loc[i]) for r in _evidence_rows(_parse(text)))})
+    assert sec.count("<h3>Cancer type: ") == len(
+        {
+            ev.loc[i, "cancer_type"]
+            for i in ev.index
+            if any(r[1] == sentence(ev.loc[i]) for r in _evidence_rows(_parse(text)))
+        }
+    )
     assert "showing" not in text  # no table is cut silently
     assert "39406907" in sec and "40092996" in sec  # the seed reviews, cited in full
 
@@ -179,8 +195,10 @@ def test_report_evidence_follows_cancer_type(pipeline_adata):
 def test_report_unclassified_states_are_not_measured(pipeline_adata):
     adata = pipeline_adata.copy()
     st = adata.obs["tamclass_state"].astype(str)
-    adata.obs["tamclass_state"] = pd.Categorical(st.where(st == "not macrophage", "unassigned"),
-                                                 categories=["M1-like", "M2-like", "unassigned", "not macrophage"])
+    adata.obs["tamclass_state"] = pd.Categorical(
+        st.where(st == "not macrophage", "unassigned"),
+        categories=["M1-like", "M2-like", "unassigned", "not macrophage"],
+    )
     adata.obs["tamclass_state_confidence"] = np.nan
     cl = adata.uns["tamclass"]["classify"]
     cl["state_model"] = {"status": "not trained: fewer than 2 classes with >= 10 seed cells", "n_seeds": {}}
@@ -212,10 +230,14 @@ def test_report_confidence_sits_next_to_the_models_accuracy(pipeline_adata):
     row = rows["M1-like / M2-like state"]
     conf = pipeline_adata.obs.loc[pipeline_adata.obs["tamclass_is_macrophage"], "tamclass_state_confidence"]
     if "held_out_accuracy" in info:  # a network was trained on the evidence calls
-        assert row[head.index("held-out accuracy")] == \
-            f"{info['held_out_accuracy']:.2f} on {info['n_evaluation']:,} held-out evidence-called cells"
-        assert row[head.index("ECE before / after temperature scaling")] == \
-            f"{info['ece_uncalibrated']:.3f} / {info['ece_calibrated']:.3f}"
+        assert (
+            row[head.index("held-out accuracy")]
+            == f"{info['held_out_accuracy']:.2f} on {info['n_evaluation']:,} held-out evidence-called cells"
+        )
+        assert (
+            row[head.index("ECE before / after temperature scaling")]
+            == f"{info['ece_uncalibrated']:.3f} / {info['ece_calibrated']:.3f}"
+        )
         assert row[head.index("median confidence (cells)")].split()[0] == f"{conf.median():.2f}"
     else:  # labels from evidence only: no accuracy, no calibration, no confidence is claimed
         assert info["status"].startswith("not trained") and conf.isna().all()

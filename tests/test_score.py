@@ -1,4 +1,5 @@
 """tc.tl.score: what it writes, input handling, determinism, errors."""
+
 from __future__ import annotations
 
 import warnings
@@ -104,9 +105,7 @@ def test_cell_scores_do_not_depend_on_other_cells(lognorm, method):
         np.testing.assert_array_equal(alone.to_numpy(), full.loc[[cell]].to_numpy())
     # and in a larger object (cells duplicated twice over, reordered)
     big = ad.concat([lognorm[::-1], lognorm], index_unique="-")
-    np.testing.assert_array_equal(
-        _scores(big, method=method).to_numpy()[lognorm.n_obs :], full.to_numpy()
-    )
+    np.testing.assert_array_equal(_scores(big, method=method).to_numpy()[lognorm.n_obs :], full.to_numpy())
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -265,7 +264,11 @@ def test_backed_dense_and_raw(pbmc68k, tmp_path):
     ref = _scores(pbmc68k.copy()).to_numpy()
     backed = ad.read_h5ad(path, backed="r")
     np.testing.assert_array_equal(_scores(backed, chunk_size=100).to_numpy(), ref)
-    dense = ad.AnnData(pbmc68k.raw.X.toarray(), obs=pd.DataFrame(index=pbmc68k.obs_names), var=pd.DataFrame(index=pbmc68k.raw.var_names))
+    dense = ad.AnnData(
+        pbmc68k.raw.X.toarray(),
+        obs=pd.DataFrame(index=pbmc68k.obs_names),
+        var=pd.DataFrame(index=pbmc68k.raw.var_names),
+    )
     path2 = tmp_path / "dense.h5ad"
     dense.write_h5ad(path2)
     np.testing.assert_array_equal(_scores(ad.read_h5ad(path2, backed="r"), chunk_size=50).to_numpy(), ref)

@@ -1,4 +1,5 @@
 """The scoring kernels against the peers' own code and hand-computed values, on small tie-heavy matrices."""
+
 from __future__ import annotations
 
 import anndata as ad
@@ -9,8 +10,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tamclass.scoring import IndexedSet, methods
-from tamclass.scoring import _aucell, _mean, _module, _rank
+from tamclass.scoring import IndexedSet, _aucell, _mean, _module, _rank, methods
 from tamclass.scoring._stats import ColumnStats
 
 

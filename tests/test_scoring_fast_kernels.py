@@ -1,12 +1,12 @@
 """The fast kernels (slot layout for module/mean; both AUCell row routes) against plain computations."""
+
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
 from tamclass.scoring import IndexedSet, _aucell, _rank
-import numba as nb
-
 from tamclass.scoring._kernels import csr_arrays, slot_accumulate
 from tamclass.scoring._sets import csr_parts, slot_parts, union_plan
 
@@ -68,7 +68,7 @@ def test_aucell_kernel_matches_direct_ranking_and_chunking():
         dense = X.toarray().astype(np.float64)
         ref = np.array([[_aucell_reference(dense[i], s.up, n_up, plan.pos) for s in sets] for i in range(120)])
         np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
-        parts = np.vstack([_aucell.kernel(X[a:a + 7], plan) for a in range(0, 120, 7)])
+        parts = np.vstack([_aucell.kernel(X[a : a + 7], plan) for a in range(0, 120, 7)])
         np.testing.assert_array_equal(parts, ours)
 
 
@@ -94,9 +94,14 @@ def _mixed_rows(rng, n_cells, n_genes, dtype):
             order = np.argsort(X.rows[i])
             X.rows[i] = list(np.asarray(X.rows[i])[order])
             X.data[i] = list(np.asarray(X.data[i])[order])
-    X = sp.csr_matrix((np.concatenate([np.asarray(d, dtype=dtype) for d in X.data]),
-                       np.concatenate([np.asarray(r, dtype=np.int32) for r in X.rows]),
-                       np.concatenate([[0], np.cumsum([len(r) for r in X.rows])])), shape=(n_cells, n_genes))
+    X = sp.csr_matrix(
+        (
+            np.concatenate([np.asarray(d, dtype=dtype) for d in X.data]),
+            np.concatenate([np.asarray(r, dtype=np.int32) for r in X.rows]),
+            np.concatenate([[0], np.cumsum([len(r) for r in X.rows])]),
+        ),
+        shape=(n_cells, n_genes),
+    )
     return X, dense
 
 
@@ -109,14 +114,16 @@ def test_aucell_both_row_routes_match_direct_ranking():
         n_cells, n_genes = 60, int(rng.integers(70, 700))
         X, dense = _mixed_rows(rng, n_cells, n_genes, dtype)
         assert np.any(X.data == 0) and np.any(X.data < 0)  # both routes are exercised
-        sets = [IndexedSet(f"s{k}", rng.choice(n_genes, size=int(rng.integers(1, 40)), replace=False)) for k in range(5)]
+        sets = [
+            IndexedSet(f"s{k}", rng.choice(n_genes, size=int(rng.integers(1, 40)), replace=False)) for k in range(5)
+        ]
         for n_up in (2, max(2, n_genes // 20), n_genes // 2, n_genes):
             plan = _aucell.prepare(sets, n_genes, n_up=n_up, random_state=trial)
             ours = _aucell.kernel(X, plan)
             exact = dense.astype(dtype).astype(np.float64)
             ref = np.array([[_aucell_reference(exact[i], s.up, n_up, plan.pos) for s in sets] for i in range(n_cells)])
             np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12, err_msg=f"trial {trial}, n_up {n_up}")
-            parts = np.vstack([_aucell.kernel(X[a:a + 9], plan) for a in range(0, n_cells, 9)])
+            parts = np.vstack([_aucell.kernel(X[a : a + 9], plan) for a in range(0, n_cells, 9)])
             np.testing.assert_array_equal(parts, ours)
 
 
@@ -160,7 +167,9 @@ def test_ucell_both_row_routes_match_direct_ranking():
         keep = ~np.any(dense < 0, axis=1)  # rank-based methods reject negative values before the kernel
         X, dense = X[keep], dense[keep]
         n_genes = X.shape[1]
-        sets = [IndexedSet(f"s{k}", rng.choice(n_genes, size=int(rng.integers(1, 40)), replace=False)) for k in range(5)]
+        sets = [
+            IndexedSet(f"s{k}", rng.choice(n_genes, size=int(rng.integers(1, 40)), replace=False)) for k in range(5)
+        ]
         for max_rank in (1, 5, n_genes // 3, n_genes):
             plan = _rank.prepare(sets, n_genes, max_rank=max_rank)
             ours = _rank.kernel(X, plan)

@@ -1,4 +1,5 @@
 """Public API of tc.signatures: load / available / resolve / match_genes / GMT / show."""
+
 from __future__ import annotations
 
 import gzip
@@ -22,8 +23,8 @@ def test_load_forms():
     cat = tc.signatures.load("tam_subset")
     assert len(cat) == 7 and all(s.category == "tam_subset" for s in cat.values())
     mixed = tc.signatures.load(["ihc", "Cheng2021_M2", "IHC_CD68"])
-    assert list(mixed) == [*tc.signatures.load("ihc"), "Cheng2021_M2"]                # de-duplicated, in order
-    assert tc.signatures.load("cheng2021_m1").keys() == one.keys()      # unique case-insensitive match
+    assert list(mixed) == [*tc.signatures.load("ihc"), "Cheng2021_M2"]  # de-duplicated, in order
+    assert tc.signatures.load("cheng2021_m1").keys() == one.keys()  # unique case-insensitive match
     assert len(tc.signatures.load("all")) > len(d)
     mouse = tc.signatures.load("Cheng2021_M1", species="Mouse")
     assert mouse["Cheng2021_M1"].species == "mouse" and "Cxcl9" in mouse["Cheng2021_M1"].up
@@ -34,12 +35,12 @@ def test_load_returns_independent_objects():
     a.meta["scribble"] = 1
     b = tc.signatures.load("Cheng2021_M1")["Cheng2021_M1"]
     assert "scribble" not in b.meta
-    assert a == b and hash(a) == hash(b)                                 # frozen, meta not compared
+    assert a == b and hash(a) == hash(b)  # frozen, meta not compared
 
 
 def test_load_errors():
     with pytest.raises(SignatureError, match="Cheng2021_M1"):
-        tc.signatures.load("Cheng2021_M3")                                # suggests close names
+        tc.signatures.load("Cheng2021_M3")  # suggests close names
     with pytest.raises(SignatureError, match="tam_subset"):
         tc.signatures.load("tam_subsets")
     with pytest.raises(SignatureError, match="species"):
@@ -60,8 +61,14 @@ def test_available():
     assert tab.loc["IHC_CCL18", "species"] == "human"
     assert tab["in_default"].dtype == bool
     sub = tc.signatures.available(category="ihc")
-    assert set(sub.index) == {"IHC_CD68", "IHC_CD163", "IHC_CD206_MRC1", "IHC_CD204_MSR1", "IHC_CD169_SIGLEC1",
-                              "IHC_CCL18"}
+    assert set(sub.index) == {
+        "IHC_CD68",
+        "IHC_CD163",
+        "IHC_CD206_MRC1",
+        "IHC_CD204_MSR1",
+        "IHC_CD169_SIGLEC1",
+        "IHC_CCL18",
+    }
     mouse = tc.signatures.available(species="mouse")
     assert "IHC_CCL18" not in mouse.index and (mouse.species == "mouse").all()
     with pytest.raises(SignatureError, match="category"):
@@ -72,8 +79,16 @@ def test_available():
 
 def test_show():
     text = tc.signatures.show("Ma2022_RTM_TAM")
-    for needle in ("Ma2022_RTM_TAM", "10.1016/j.it.2022.04.008", "SELENOP", "SEPP1 -> SELENOP", "MTG1E", "grade D",
-                   "[reassign] CXCL9 -> (removed): CXCL9 moved to Ma2022_IFN_TAM", "[add] - -> SIGLEC1"):
+    for needle in (
+        "Ma2022_RTM_TAM",
+        "10.1016/j.it.2022.04.008",
+        "SELENOP",
+        "SEPP1 -> SELENOP",
+        "MTG1E",
+        "grade D",
+        "[reassign] CXCL9 -> (removed): CXCL9 moved to Ma2022_IFN_TAM",
+        "[add] - -> SIGLEC1",
+    ):
         assert needle in text
     assert "grade B" in tc.signatures.show("Ma2022_RTM_TAM_Table1")
     signed = tc.signatures.show("CS_polarity_CXCL9_vs_SPP1")
@@ -94,7 +109,7 @@ def test_resolve_library_forms():
     assert len(tc.signatures.resolve("tam_axis")) >= 4
     r = tc.signatures.resolve(["Cheng2021_M1", "Cheng2021_M2", "Cheng2021_M1"])
     assert list(r) == ["Cheng2021_M1", "Cheng2021_M2"]
-    overlap = tc.signatures.resolve(["default", "Cheng2021_M1"])     # identical duplicates are merged
+    overlap = tc.signatures.resolve(["default", "Cheng2021_M1"])  # identical duplicates are merged
     assert len(overlap) == len(tc.signatures.load("default"))
 
 
@@ -124,18 +139,21 @@ def test_resolve_gmt_path(tmp_path):
     assert "IHC_CD68" in tc.signatures.resolve([p, "IHC_CD68"])
 
 
-@pytest.mark.parametrize("bad, match", [
-    ({}, "empty"),
-    ([], "empty"),
-    ({"x": []}, "no genes"),
-    ({"x": "CD68"}, "list of gene symbols"),
-    ({"x": {"upp": ["CD68"]}}, "up"),
-    (["CD68", "CD163", "MRC1"], "look like gene symbols"),
-    (42, "cannot interpret"),
-    ([1.5], "cannot interpret"),
-    ("not_a_set_name", "unknown signature"),
-    ("missing_file.gmt", "does not exist"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({}, "empty"),
+        ([], "empty"),
+        ({"x": []}, "no genes"),
+        ({"x": "CD68"}, "list of gene symbols"),
+        ({"x": {"upp": ["CD68"]}}, "up"),
+        (["CD68", "CD163", "MRC1"], "look like gene symbols"),
+        (42, "cannot interpret"),
+        ([1.5], "cannot interpret"),
+        ("not_a_set_name", "unknown signature"),
+        ("missing_file.gmt", "does not exist"),
+    ],
+)
 def test_resolve_errors(bad, match):
     with pytest.raises((SignatureError, TamclassIOError), match=match):
         tc.signatures.resolve(bad)
@@ -151,7 +169,7 @@ def test_match_genes_exact_and_aliases():
     var = ["SEPP1", "CD68", "CXCL8", "IGJ", "cd163"]
     found, missing = tc.signatures.match_genes(["SELENOP", "CD68", "IL8", "JCHAIN", "CD163", "XYZ1"], var)
     assert found == {"SELENOP": "SEPP1", "CD68": "CD68", "IL8": "CXCL8", "JCHAIN": "IGJ"}
-    assert missing == ["CD163", "XYZ1"]                      # human matching is case-sensitive
+    assert missing == ["CD163", "XYZ1"]  # human matching is case-sensitive
     # a variable is never claimed twice; exact matches win
     found, missing = tc.signatures.match_genes(["SELENOP", "SEPP1"], ["SEPP1"])
     assert found == {"SEPP1": "SEPP1"} and missing == ["SELENOP"]
@@ -161,8 +179,9 @@ def test_match_genes_exact_and_aliases():
 
 
 def test_match_genes_mouse_capitalisation():
-    found, missing = tc.signatures.match_genes(["CD68", "Lyz2", "Selenop", "Nope"], ["Cd68", "Lyz2", "Sepp1"],
-                                               species="mouse")
+    found, missing = tc.signatures.match_genes(
+        ["CD68", "Lyz2", "Selenop", "Nope"], ["Cd68", "Lyz2", "Sepp1"], species="mouse"
+    )
     assert found == {"CD68": "Cd68", "Lyz2": "Lyz2", "Selenop": "Sepp1"} and missing == ["Nope"]
     found, missing = tc.signatures.match_genes(["CD68"], ["Cd68"], species="human")
     assert found == {} and missing == ["CD68"]
@@ -211,14 +230,17 @@ def test_gmt_round_trip(tmp_path):
     assert len(p2.read_text().splitlines()) == 6
 
 
-@pytest.mark.parametrize("content, match", [
-    ("setA\tdesc\n", "expected 'name<TAB>description"),
-    ("setA desc CD68 CD163\n", "space-separated"),
-    ("\tdesc\tCD68\n", "empty set name"),
-    ("a\td\tCD68\na\td\tCD14\n", "appears twice"),
-    ("a\td\t\t\n", "no genes"),
-    ("# only a comment\n", "no gene sets"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("setA\tdesc\n", "expected 'name<TAB>description"),
+        ("setA desc CD68 CD163\n", "space-separated"),
+        ("\tdesc\tCD68\n", "empty set name"),
+        ("a\td\tCD68\na\td\tCD14\n", "appears twice"),
+        ("a\td\t\t\n", "no genes"),
+        ("# only a comment\n", "no gene sets"),
+    ],
+)
 def test_gmt_malformed(tmp_path, content, match):
     p = tmp_path / "bad.gmt"
     p.write_text(content)
@@ -253,9 +275,19 @@ def _lineage_means(adata, labels, names):
 
 def test_identity_sets_separate_pbmc68k(pbmc68k):
     a = pbmc68k.raw.to_adata()
-    m = _lineage_means(a, pbmc68k.obs["bulk_labels"], ["Monocyte_classical", "Monocyte_nonclassical",
-                                                        "Dendritic_cell", "Macrophage_identity", "Neg_T_cell",
-                                                        "Neg_B_cell", "Neg_NK_cell"])
+    m = _lineage_means(
+        a,
+        pbmc68k.obs["bulk_labels"],
+        [
+            "Monocyte_classical",
+            "Monocyte_nonclassical",
+            "Dendritic_cell",
+            "Macrophage_identity",
+            "Neg_T_cell",
+            "Neg_B_cell",
+            "Neg_NK_cell",
+        ],
+    )
     lymph = [c for c in m.index if "T" in c or "B" in c or "NK" in c]
     for n in ("Monocyte_classical", "Monocyte_nonclassical", "Macrophage_identity"):
         assert m.loc["CD14+ Monocyte", n] > m.loc[lymph, n].max() + 0.5, n
@@ -269,8 +301,19 @@ def test_identity_sets_separate_pbmc3k(shared_data):
     import anndata as ad
 
     a = ad.read_h5ad(shared_data("singlecell/pbmc3k_lognorm.h5ad"))
-    m = _lineage_means(a, a.obs["classified"], ["Monocyte_classical", "Monocyte_nonclassical", "Dendritic_cell",
-                                                "Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma"])
+    m = _lineage_means(
+        a,
+        a.obs["classified"],
+        [
+            "Monocyte_classical",
+            "Monocyte_nonclassical",
+            "Dendritic_cell",
+            "Neg_T_cell",
+            "Neg_B_cell",
+            "Neg_NK_cell",
+            "Neg_plasma",
+        ],
+    )
     assert m["Monocyte_classical"].idxmax() == "CD14+ Mono"
     assert m["Monocyte_nonclassical"].idxmax() == "FCGR3A+ Mono"
     assert m["Dendritic_cell"].idxmax() == "DC"
@@ -280,14 +323,14 @@ def test_identity_sets_separate_pbmc3k(shared_data):
     mono = ["CD14+ Mono", "FCGR3A+ Mono"]
     assert m.loc[t, "Neg_T_cell"].min() > m.loc[mono, "Neg_T_cell"].max()
     for n in ("Neg_T_cell", "Neg_B_cell", "Neg_NK_cell", "Neg_plasma"):
-        assert m.loc[mono, n].max() < 0, n           # negatives stay below background on monocytes
+        assert m.loc[mono, n].max() < 0, n  # negatives stay below background on monocytes
 
 
 def test_signature_to_dict_survives_h5ad(tmp_path):
     import anndata as ad
 
     sigs = tc.signatures.load(["CS_polarity_CXCL9_vs_SPP1", "Ma2022_LA_TAM"])
-    sigs.update(tc.signatures.resolve({"custom": ["CD68"]}))     # doi/pmid/grade/version are None here
+    sigs.update(tc.signatures.resolve({"custom": ["CD68"]}))  # doi/pmid/grade/version are None here
     a = ad.AnnData(np.zeros((2, 1), dtype=np.float32))
     a.uns["sigs"] = {n: s.to_dict() for n, s in sigs.items()}
     a.write_h5ad(tmp_path / "x.h5ad")
@@ -363,7 +406,7 @@ def test_ma2022_ifn_and_rtm_separate_on_ifng_stimulated_macrophages(shared_data)
 
     ifn, rtm = response("Ma2022_IFN_TAM"), response("Ma2022_RTM_TAM")
     assert len(ifn) == 6
-    assert (ifn > 2).all()                      # every donor: ISGs up (log2 units, set mean)
+    assert (ifn > 2).all()  # every donor: ISGs up (log2 units, set mean)
     assert (rtm < 0.5).all() and rtm.mean() < 0  # resident genes do not follow IFN-gamma
     assert (ifn - rtm).min() > 3
     # the verbatim RTM entry follows IFN-gamma (its ISGs): the separation above comes from the derivation

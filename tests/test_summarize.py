@@ -1,4 +1,5 @@
 """tc.tl.summarize on a hand-checkable example, bulk mode, missing keys, h5ad round-trip, composition plot."""
+
 from __future__ import annotations
 
 import anndata as ad
@@ -22,22 +23,40 @@ def tiny():
             "batch": ["a", "b", "a", "b", "a", "a", "a", "b"],  # varies within P1 -> not carried
             "tamclass_celltype": pd.Categorical(
                 ["macrophage", "macrophage", "macrophage", "other", "macrophage", "monocyte", "other", "other"],
-                categories=["macrophage", "monocyte", "dendritic", "other"]),
+                categories=["macrophage", "monocyte", "dendritic", "other"],
+            ),
             "tamclass_is_macrophage": [True, True, True, False, True, False, False, False],
             "tamclass_state": pd.Categorical(
-                ["M1-like", "M2-like", "M2-like", "not macrophage", "unassigned", "not macrophage",
-                 "not macrophage", "not macrophage"],
-                categories=["M1-like", "M2-like", "unassigned", "not macrophage"]),
+                [
+                    "M1-like",
+                    "M2-like",
+                    "M2-like",
+                    "not macrophage",
+                    "unassigned",
+                    "not macrophage",
+                    "not macrophage",
+                    "not macrophage",
+                ],
+                categories=["M1-like", "M2-like", "unassigned", "not macrophage"],
+            ),
             "tamclass_polarization": [-0.6, 0.4, 0.8, np.nan, 0.1, np.nan, np.nan, np.nan],
             "tamclass_subset": pd.Categorical(
-                ["IFN_TAM", "LA_TAM", "LA_TAM", "not macrophage", "unassigned", "not macrophage",
-                 "not macrophage", "not macrophage"]),
+                [
+                    "IFN_TAM",
+                    "LA_TAM",
+                    "LA_TAM",
+                    "not macrophage",
+                    "unassigned",
+                    "not macrophage",
+                    "not macrophage",
+                    "not macrophage",
+                ]
+            ),
         },
         index=[f"c{i}" for i in range(8)],
     )
     a = ad.AnnData(np.zeros((8, 3), dtype=np.float32), obs=obs)
-    a.obsm["tamclass_scores"] = pd.DataFrame({"IHC_CD163": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]},
-                                             index=a.obs_names)
+    a.obsm["tamclass_scores"] = pd.DataFrame({"IHC_CD163": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]}, index=a.obs_names)
     return a
 
 
@@ -48,8 +67,9 @@ def test_hand_checked_values(tiny):
     assert df["n_macrophages"].tolist() == [3, 1, 0]
     assert df["macrophage_fraction"].tolist() == pytest.approx([0.75, 1 / 3, 0.0])
     # P1 macrophages: M1, M2, M2 ; P2: unassigned ; P3: none (NaN)
-    assert df.loc["P1", ["state_fraction_M1-like", "state_fraction_M2-like", "state_fraction_unassigned"]].tolist() \
-        == pytest.approx([1 / 3, 2 / 3, 0.0])
+    assert df.loc[
+        "P1", ["state_fraction_M1-like", "state_fraction_M2-like", "state_fraction_unassigned"]
+    ].tolist() == pytest.approx([1 / 3, 2 / 3, 0.0])
     assert df.loc["P2", "state_fraction_unassigned"] == 1.0
     # P2's one macrophage is "unassigned": its M1-like / M2-like fractions were not measured (NaN, not 0.0)
     assert df.loc["P2", ["state_fraction_M1-like", "state_fraction_M2-like"]].isna().all()
@@ -117,8 +137,9 @@ def test_missing_sample_labels(tiny):
 
 def test_bulk_mode_rows_are_samples():
     """Bulk: each row a tumour, sample_key=None; score columns are the per-tumour scores, obs kept."""
-    obs = pd.DataFrame({"os_time": [1.0, 2.0, 3.0], "os_event": [1, 0, 1], "er": ["pos", "neg", "pos"]},
-                       index=["T1", "T2", "T3"])
+    obs = pd.DataFrame(
+        {"os_time": [1.0, 2.0, 3.0], "os_event": [1, 0, 1], "er": ["pos", "neg", "pos"]}, index=["T1", "T2", "T3"]
+    )
     a = ad.AnnData(np.zeros((3, 2), dtype=np.float32), obs=obs)
     a.obsm["tamclass_scores"] = pd.DataFrame({"Cheng2021_M2": [0.1, 0.5, 0.9]}, index=a.obs_names)
     with pytest.warns(TamclassWarning):
@@ -156,11 +177,15 @@ def test_composition_plot(tiny, tmp_path):
 def test_nothing_classified_reads_as_not_measured(tiny):
     """classify trained nothing: every macrophage 'unassigned' -> no 0.0 / 1.0 anywhere, nothing linked."""
     st = tiny.obs["tamclass_state"].astype(str)
-    tiny.obs["tamclass_state"] = pd.Categorical(st.where(st == "not macrophage", "unassigned"),
-                                                categories=["M1-like", "M2-like", "unassigned", "not macrophage"])
+    tiny.obs["tamclass_state"] = pd.Categorical(
+        st.where(st == "not macrophage", "unassigned"),
+        categories=["M1-like", "M2-like", "unassigned", "not macrophage"],
+    )
     with pytest.warns(TamclassWarning, match="not measured"):
         df = tc.tl.summarize(tiny, "patient")
-    assert df[["state_fraction_M1-like", "state_fraction_M2-like", "m2_m1_ratio", "log2_m2_m1_ratio"]].isna().all().all()
+    assert (
+        df[["state_fraction_M1-like", "state_fraction_M2-like", "m2_m1_ratio", "log2_m2_m1_ratio"]].isna().all().all()
+    )
     assert df.loc["P1", "state_fraction_unassigned"] == 1.0  # what *was* measured stays
     t = tc.prognosis.link(df, cancer_type="breast")
     assert not t["feature"].isin(["state_fraction_M2-like", "m2_m1_ratio"]).any()

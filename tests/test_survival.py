@@ -1,4 +1,5 @@
 """Cox / Kaplan-Meier wrappers against direct lifelines fits, and bad-input errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,15 @@ def cohort():
     z = (m2 - 2.0) / 3.0
     t_event = rng.exponential(1 / (0.1 * np.exp(0.5 * z + 0.02 * (age - 60))))
     t_cens = rng.uniform(2, 20, n)
-    return pd.DataFrame({"m2": m2, "m1": rng.normal(size=n), "age": age, "time": np.minimum(t_event, t_cens),
-                         "event": (t_event <= t_cens).astype(int)})
+    return pd.DataFrame(
+        {
+            "m2": m2,
+            "m1": rng.normal(size=n),
+            "age": age,
+            "time": np.minimum(t_event, t_cens),
+            "event": (t_event <= t_cens).astype(int),
+        }
+    )
 
 
 def test_cox_matches_lifelines_direct(cohort):
@@ -78,11 +86,15 @@ def test_cox_ph_test_matches_lifelines(cohort):
 def test_cox_accepts_bulk_anndata(cohort):
     import anndata as ad
 
-    a = ad.AnnData(np.zeros((len(cohort), 1), dtype=np.float32), obs=cohort[["time", "event", "age"]].set_axis(
-        [f"t{i}" for i in range(len(cohort))]))
+    a = ad.AnnData(
+        np.zeros((len(cohort), 1), dtype=np.float32),
+        obs=cohort[["time", "event", "age"]].set_axis([f"t{i}" for i in range(len(cohort))]),
+    )
     a.obsm["tamclass_scores"] = pd.DataFrame({"m2": cohort.m2.to_numpy()}, index=a.obs_names)
     res = cox(a, "time", "event", "m2")
-    assert res.summary.loc["m2", "log_hr"] == pytest.approx(cox(cohort, "time", "event", "m2").summary.loc["m2", "log_hr"])
+    assert res.summary.loc["m2", "log_hr"] == pytest.approx(
+        cox(cohort, "time", "event", "m2").summary.loc["m2", "log_hr"]
+    )
 
 
 def test_km_matches_lifelines(cohort):

@@ -9,6 +9,7 @@
   to True explicitly (the gate is not the object of these tests).
 * The trained classifier does at least as well as the signature-score argmax it was seeded from.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -126,19 +127,28 @@ def alasoo():
 
 def _donor_table(pc):
     o = pc.obs.assign(clf_m1=pc.obs["tamclass_state"] == "M1-like", arg_m1=pc.obs["d"] < 0)
-    return o.groupby(["donor", "condition"], observed=True)[["tamclass_polarization", "clf_m1", "d", "arg_m1"]].mean().unstack()
+    return (
+        o.groupby(["donor", "condition"], observed=True)[["tamclass_polarization", "clf_m1", "d", "arg_m1"]]
+        .mean()
+        .unstack()
+    )
 
 
 def test_alasoo_ifng_more_m1_than_naive_every_donor(alasoo):
     g = _donor_table(alasoo)
     assert len(g) == 6
-    ok = (g["tamclass_polarization"]["IFNg"] < g["tamclass_polarization"]["naive"]) & (g["clf_m1"]["IFNg"] > g["clf_m1"]["naive"])
+    ok = (g["tamclass_polarization"]["IFNg"] < g["tamclass_polarization"]["naive"]) & (
+        g["clf_m1"]["IFNg"] > g["clf_m1"]["naive"]
+    )
     assert ok.all(), g
 
 
 def test_classifier_at_least_as_good_as_seed_argmax(alasoo):
     g = _donor_table(alasoo)
-    ok_clf = ((g["tamclass_polarization"]["IFNg"] < g["tamclass_polarization"]["naive"]) & (g["clf_m1"]["IFNg"] > g["clf_m1"]["naive"])).sum()
+    ok_clf = (
+        (g["tamclass_polarization"]["IFNg"] < g["tamclass_polarization"]["naive"])
+        & (g["clf_m1"]["IFNg"] > g["clf_m1"]["naive"])
+    ).sum()
     ok_arg = ((g["d"]["IFNg"] < g["d"]["naive"]) & (g["arg_m1"]["IFNg"] > g["arg_m1"]["naive"])).sum()
     assert ok_clf >= ok_arg
     # per-cell: IFNg called M1-like and naive not M1-like (balanced accuracy)

@@ -9,6 +9,7 @@
 * Pseudo-cells from the sorted bulk references of the ``immucellai2`` wheel (MIT): TAMs, monocytes, neutrophils,
   mast cells, basophils, eosinophils, cDC1/cDC2/pDC, lymphocytes; skipped when the wheel is not installed.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -23,9 +24,9 @@ MYELOID = ["macrophage", "monocyte", "dendritic"]
 
 #: the demo's leiden clusters, annotated from the markers measured in docs/demo_annotation.md
 DEMO_CLUSTERS = {
-    "0": "other",       # B cells: MS4A1 81%, CD79A 42% of cells, no LYZ-high myeloid programme
-    "1": "monocyte",    # classical monocytes: VCAN 88%, LYZ 98%, CD14 74%, FCN1 68%; APOE/APOC1/C1QA 0%
-    "2": "other",       # T/NK cells: NKG7 40%, CD3E 23%; LYZ 62% at low level, CSF1R 12%
+    "0": "other",  # B cells: MS4A1 81%, CD79A 42% of cells, no LYZ-high myeloid programme
+    "1": "monocyte",  # classical monocytes: VCAN 88%, LYZ 98%, CD14 74%, FCN1 68%; APOE/APOC1/C1QA 0%
+    "2": "other",  # T/NK cells: NKG7 40%, CD3E 23%; LYZ 62% at low level, CSF1R 12%
     "3": "macrophage",  # lipid-associated TAMs: APOE, APOC1, SPP1, CD68 100%, TREM2 96%, GPNMB 100%
 }
 
@@ -155,8 +156,23 @@ def sorted_cells():
     from tamclass.classifier._pseudocells import pseudocells
 
     path = resources.files("immucellai2").joinpath("myconfig", "reference_tumorCelltypes.txt")
-    types = ["TAM", "CMonocyte", "IMonocyte", "neutrophils", "mast_cell", "basophils", "eosinophils", "cDC1", "cDC2",
-             "pDC", "CD4Tnaive", "CD8Tem", "cytotoxicNK", "Bnaive", "plasma"]
+    types = [
+        "TAM",
+        "CMonocyte",
+        "IMonocyte",
+        "neutrophils",
+        "mast_cell",
+        "basophils",
+        "eosinophils",
+        "cDC1",
+        "cDC2",
+        "pDC",
+        "CD4Tnaive",
+        "CD8Tem",
+        "cytotoxicNK",
+        "Bnaive",
+        "plasma",
+    ]
     with path.open() as fh:
         ref = pd.read_csv(fh, sep="\t", index_col=0)
     ref = ref[types].fillna(0).clip(lower=0)

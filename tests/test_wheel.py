@@ -1,4 +1,5 @@
 """The signature library ships inside the wheel and loads from an installed (non-editable) tamclass."""
+
 from __future__ import annotations
 
 import json
@@ -41,16 +42,31 @@ def test_wheel_ships_and_loads_every_signature(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
-    for name in ("tamclass", "signatures"):
+    for name in ("src", "signatures"):
         shutil.copytree(REPO / name, src / name, ignore=ignore)
     for f in REPO.iterdir():
-        if f.is_file() and (f.name in {"pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in"}
-                            or f.name.upper().startswith(("README", "LICENSE", "LICENCE"))):
+        if f.is_file() and (
+            f.name in {"pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in"}
+            or f.name.upper().startswith(("README", "LICENSE", "LICENCE"))
+        ):
             shutil.copy2(f, src / f.name)
     dist = tmp_path / "dist"
     # no build isolation: CI and this machine build offline with the installed setuptools
-    proc = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check", "--outdir", str(dist),
-                           str(src)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--skip-dependency-check",
+            "--outdir",
+            str(dist),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     wheels = list(dist.glob("tamclass-*.whl"))
     assert len(wheels) == 1
@@ -58,9 +74,17 @@ def test_wheel_ships_and_loads_every_signature(tmp_path):
     import zipfile
 
     names = set(zipfile.ZipFile(wheels[0]).namelist())
-    for rel in ("manifest.tsv", "library.json", "curation_log.tsv", "genes/human_symbols.tsv.gz",
-                "genes/mouse_symbols.tsv.gz", "genes/aliases.tsv", "genes/orthologs_human_mouse.tsv",
-                "sets/ma2022.tsv", "mouse/ma2022.tsv"):
+    for rel in (
+        "manifest.tsv",
+        "library.json",
+        "curation_log.tsv",
+        "genes/human_symbols.tsv.gz",
+        "genes/mouse_symbols.tsv.gz",
+        "genes/aliases.tsv",
+        "genes/orthologs_human_mouse.tsv",
+        "sets/ma2022.tsv",
+        "mouse/ma2022.tsv",
+    ):
         assert f"tamclass/library/{rel}" in names, rel
 
     venv = tmp_path / "venv"
@@ -68,12 +92,19 @@ def test_wheel_ships_and_loads_every_signature(tmp_path):
     py = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     # make the dependencies of the running interpreter visible (appended after the venv's own site-packages,
     # without processing their .pth files, so an editable tamclass there cannot shadow the wheel)
-    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
     (Path(purelib) / "_tamclass_test_deps.pth").write_text("\n".join(deps) + "\n")
-    proc = subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheels[0])],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(py), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheels[0])],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     run = tmp_path / "run"

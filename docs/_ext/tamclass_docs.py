@@ -8,6 +8,7 @@
 
 Both are written only when their content changed, so incremental builds stay incremental.
 """
+
 from __future__ import annotations
 
 import csv
@@ -62,25 +63,43 @@ def signature_tables(manifest: Path = MANIFEST) -> str:
     unknown = sorted({r["category"] for r in human} - set(CATEGORIES))
     if unknown:
         raise ValueError(f"manifest.tsv has categories the docs do not know: {unknown}; add them to CATEGORIES")
-    out = [f"{len(human)} sets (human; {len(mouse)} with a mouse version), generated from "
-           "`signatures/manifest.tsv` when these pages were built. Genes: "
-           "`tc.signatures.show(NAME)`; grades: A = the authors' own files, B = a third-party transcription, "
-           "D = derived (see `signatures/library.json`).", ""]
+    out = [
+        f"{len(human)} sets (human; {len(mouse)} with a mouse version), generated from "
+        "`signatures/manifest.tsv` when these pages were built. Genes: "
+        "`tc.signatures.show(NAME)`; grades: A = the authors' own files, B = a third-party transcription, "
+        "D = derived (see `signatures/library.json`).",
+        "",
+    ]
     for cat, (title, meaning) in CATEGORIES.items():
         sets = [r for r in human if r["category"] == cat]
         if not sets:
             continue
-        out += [f"## {title}", "", f"`{cat}`: {meaning}.", "",
-                "| set | genes (up / down) | mouse | grade | default | description | citation |",
-                "|---|---|---|---|---|---|---|"]
+        out += [
+            f"## {title}",
+            "",
+            f"`{cat}`: {meaning}.",
+            "",
+            "| set | genes (up / down) | mouse | grade | default | description | citation |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in sets:
             m = mouse.get(r["name"])
             genes = r["n_up"] if r["n_down"] in ("", "0") else f"{r['n_up']} / {r['n_down']}"
-            out.append("| " + " | ".join([
-                f"`{r['name']}`", genes, m["n_genes"] if m else "-", r["grade"] or "-",
-                "yes" if r["in_default"] == "yes" else "", _cell(r["description"]),
-                _cell(r["citation"]) + (" " + _links(r) if _links(r) else ""),
-            ]) + " |")
+            out.append(
+                "| "
+                + " | ".join(
+                    [
+                        f"`{r['name']}`",
+                        genes,
+                        m["n_genes"] if m else "-",
+                        r["grade"] or "-",
+                        "yes" if r["in_default"] == "yes" else "",
+                        _cell(r["description"]),
+                        _cell(r["citation"]) + (" " + _links(r) if _links(r) else ""),
+                    ]
+                )
+                + " |"
+            )
         out.append("")
     return "\n".join(out)
 
@@ -93,7 +112,8 @@ def _generate(app) -> None:
 def _public_namespace_ref(app, env, node, contnode):
     """Resolve a short reference written inside a private module (``:func:`cox``` in
     ``tamclass.prognosis._survival``) to the namespace that re-exports it (``tamclass.prognosis.cox``),
-    where the API pages document it. Anything else stays unresolved, and the nitpicky build fails."""
+    where the API pages document it. Anything else stays unresolved, and the nitpicky build fails.
+    """
     module = node.get("py:module") or ""
     parts = module.split(".")
     if node.get("refdomain") != "py" or not module.startswith("tamclass.") or not parts[-1].startswith("_"):
@@ -106,8 +126,7 @@ def _public_namespace_ref(app, env, node, contnode):
     retry = node.deepcopy()
     retry["py:module"] = public
     retry["reftarget"] = f"{public}.{target}"
-    return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], f"{public}.{target}", retry,
-                               contnode)
+    return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], f"{public}.{target}", retry, contnode)
 
 
 def setup(app):

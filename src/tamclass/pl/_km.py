@@ -1,0 +1,100 @@
+"""Kaplan-Meier plot of feature-defined groups with the log-rank p."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .._errors import InputError
+from ._forest import _NOTE
+from ._utils import finish
+
+
+def km(
+    result,
+    duration: str | None = None,
+    event: str | None = None,
+    feature: str | None = None,
+    *,
+    split="median",
+    ci: bool = True,
+    at_risk: bool = False,
+    title: str | None = None,
+    ax=None,
+    show: bool | None = None,
+    save: str | Path | bool | None = None,
+    figsize=(5.5, 4.2),
+    return_fig: bool = False,
+):
+    """Kaplan-Meier curves per group with the log-rank p-value.
+
+    Parameters
+    ----------
+    result
+        A :func:`tamclass.prognosis.km` result, or a table / bulk AnnData together with
+        ``duration``, ``event``, ``feature`` (and ``split``), in which case ``km`` is run first.
+    duration, event, feature
+        Columns of the table (time, event indicator 1 = event, grouping feature); only when
+        ``result`` is a table.
+    split
+        How ``feature`` is cut into groups, as in :func:`tamclass.prognosis.km`.
+    ci
+        Shade the 95% confidence band of each curve (lifelines, exponential Greenwood).
+    at_risk
+        Add lifelines' numbers-at-risk table under the axis.
+    title
+        Axes title (default: the feature and the split).
+    ax
+        Matplotlib Axes to draw into (default: a new figure).
+    show
+        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
+        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
+        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
+        window); otherwise return the Axes.
+    save
+        File to write the figure to (format from the suffix, PNG without one; ``True``:
+        ``tamclass_km.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
+    return_fig
+        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    figsize
+        Size of a new figure.
+
+    Returns
+    -------
+    Axes; the Figure with ``return_fig=True``; ``None`` when shown.
+
+    Examples
+    --------
+    >>> res = tc.prognosis.km(df, "os_time", "os_event", "score_IHC_CD163")
+    >>> ax = tc.pl.km(res, show=False)
+    """
+    import matplotlib.pyplot as plt
+
+    from ..prognosis._survival import KMResult
+    from ..prognosis._survival import km as km_fit
+
+    if not isinstance(result, KMResult):
+        if duration is None or event is None or feature is None:
+            raise InputError("pass a tc.prognosis.km result, or a table with duration=, event= and feature=.")
+        result = km_fit(result, duration, event, feature, split=split)
+    own = ax is None
+    if own:
+        _, ax = plt.subplots(figsize=figsize)
+    for g, kmf in result.fitters.items():
+        n = int(result.summary.loc[g, "n"])
+        kmf.plot_survival_function(ax=ax, ci_show=ci, label=f"{g} (n={n})")
+    if at_risk:
+        from lifelines.plotting import add_at_risk_counts
+
+        add_at_risk_counts(*result.fitters.values(), ax=ax)
+    lr = result.logrank
+    ax.text(0.02, 0.04, f"{lr['test']} p = {lr['p']:.3g}", transform=ax.transAxes, fontsize=9)
+    ax.set_xlabel(result.duration)
+    ax.set_ylabel("survival probability")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title or f"{result.feature}: split at {result.split}", fontsize=10)
+    ax.annotate(
+        _NOTE, xy=(0, 0), xycoords="figure fraction", xytext=(4, 2), textcoords="offset points", fontsize=6, color="0.4"
+    )
+    return finish(
+        ax.figure, ax, own_figure=own, show=show, save=save, return_fig=return_fig, default_name="tamclass_km"
+    )

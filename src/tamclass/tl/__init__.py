@@ -1,0 +1,24 @@
+"""Tools: compute on an AnnData and write results into it (scanpy's ``tl`` convention).
+
+=============  ==========================================================  =====================
+function       what it writes                                              module
+=============  ==========================================================  =====================
+``score``      ``obsm['{key}_scores']``, ``uns[key]['score']``             ``_score.py``
+``gate``       ``obs['{key}_celltype']``, ``obs['{key}_is_macrophage']``   ``_gate.py``
+``classify``   ``obs['{key}_state' | '_subset' | '_polarization' ...]``     ``_classify.py``
+``train``      returns a :class:`tamclass.Model`                           ``_train.py``
+``summarize``  ``uns[key]['samples']`` (and returns it)                    ``_summarize.py``
+=============  ==========================================================  =====================
+"""
+
+from .._lazy import lazy_namespace
+
+_EXPORTS = {
+    "score": "._score",
+    "gate": "._gate",
+    "classify": "._classify",
+    "train": "._train",
+    "summarize": "._summarize",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)

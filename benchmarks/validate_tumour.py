@@ -120,7 +120,7 @@ def main():
             warnings.simplefilter("ignore")
             tc.tl.gate(adata)
         lab = adata.obs[key].astype(str)
-        truth = lab.map(lambda x: truth_map.get(x, "other")).to_numpy(dtype=object)
+        truth = lab.map(lambda x, truth_map=truth_map: truth_map.get(x, "other")).to_numpy(dtype=object)
         keep = np.array([t is not None for t in truth])
         truth = np.where(keep, truth, "excluded").astype(str)
         ct = adata.obs["tamclass_celltype"].astype(str).to_numpy()

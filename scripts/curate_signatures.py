@@ -1549,7 +1549,7 @@ def map_gene(g, bm, hc, override):
         best = max(cands.values())
         t = sorted(k for k, v in cands.items() if v == best)
         return t, "hcop", f"HCOP, {best} supporting databases"
-    return [], "none", "no orthologue in BioMart or HCOP (>= %d databases)" % HCOP_MIN_SUPPORT
+    return [], "none", f"no orthologue in BioMart or HCOP (>= {HCOP_MIN_SUPPORT} databases)"
 
 
 # ============================================================================================
@@ -1662,7 +1662,9 @@ def build(research: Path, out: Path) -> None:
         # ---- collect (gene, direction, published, note) in the native species
         entries: list[tuple[str, str, str, str]] = []
         if "ma_derived" in spec:
-            entries = ma_derive(spec["ma_derived"], src[F_MA], lambda *a: log(name, native, *a))
+            entries = ma_derive(
+                spec["ma_derived"], src[F_MA], lambda *a, name=name, native=native: log(name, native, *a)
+            )
         elif "src" in spec:
             fname, sname = spec["src"]
             published = src[fname][sname]
@@ -1710,7 +1712,7 @@ def build(research: Path, out: Path) -> None:
         if native == "human":
             versions["human"] = [(g, d, p, n, "") for g, d, p, n in entries]
             mouse_entries, missing = [], []
-            for g, d, p, n in entries:
+            for g, d, _p, _n in entries:
                 targets, label, note = map_gene(g, bm_h2m, hc_h2m, H2M_OVERRIDE)
                 ortho_rows[g] = {"human_gene": g, "mouse_genes": ";".join(targets), "mapping": label, "note": note}
                 if not targets:
@@ -1727,7 +1729,7 @@ def build(research: Path, out: Path) -> None:
         else:  # native mouse (Coates): human version by mouse->human mapping
             versions["mouse"] = [(g, d, p, n, "") for g, d, p, n in entries]
             human_entries, missing = [], []
-            for g, d, p, n in entries:
+            for g, d, _p, _n in entries:
                 targets, label, note = map_gene(g, bm_m2h, hc_m2h, M2H_OVERRIDE)
                 if not targets:
                     missing.append(g)

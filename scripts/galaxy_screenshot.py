@@ -246,10 +246,10 @@ def main(argv=None) -> int:
             try:
                 v = requests.get(f"{url}/api/version", timeout=5).json()
                 break
-            except (requests.RequestException, ValueError):
+            except (requests.RequestException, ValueError) as err:
                 if galaxy.poll() is not None or time.time() - t0 > args.start_timeout:
                     sys.stderr.write((work / "galaxy.log").read_text()[-4000:])
-                    raise RuntimeError("Galaxy did not come up")
+                    raise RuntimeError("Galaxy did not come up") from err
                 time.sleep(5)
         log(f"Galaxy {v.get('version_major')}.{v.get('version_minor')} up after {time.time() - t0:.0f} s")
 

@@ -110,9 +110,10 @@ def _generate(app) -> None:
 
 
 def _public_namespace_ref(app, env, node, contnode):
-    """Resolve a short reference written inside a private module (``:func:`cox``` in
-    ``tamclass.prognosis._survival``) to the namespace that re-exports it (``tamclass.prognosis.cox``),
-    where the API pages document it. Anything else stays unresolved, and the nitpicky build fails.
+    """Resolve a short reference written inside a private module to the public namespace that re-exports it.
+
+    E.g. ``:func:`cox``` in ``tamclass.prognosis._survival`` resolves to ``tamclass.prognosis.cox``, where the API
+    pages document it. Anything else stays unresolved, and the nitpicky build fails.
     """
     module = node.get("py:module") or ""
     parts = module.split(".")
@@ -130,6 +131,7 @@ def _public_namespace_ref(app, env, node, contnode):
 
 
 def setup(app):
+    """Register the extension: generate the library table and tutorial copy, resolve public-namespace references."""
     app.connect("builder-inited", _generate)
     app.connect("missing-reference", _public_namespace_ref)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

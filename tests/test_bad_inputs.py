@@ -4,9 +4,6 @@ Each bad input must get a tamclass exception (one base class, ``TamclassError``;
 ``ValueError`` / ``OSError`` where natural) whose message says what is wrong and what to do, or, on the
 command line, one ``tamclass: error: ...`` line on stderr, exit code 2 and no traceback. Files: the input is
 never modified and no partial output is left under the output name.
-
-Cases handled in other helpers' files that do not behave yet are ``xfail(strict=True)`` with the fix
-requested in /work/briefs/h7_requests.md, so they flip to failures (-> remove the mark) once fixed.
 """
 
 from __future__ import annotations

@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from ._docs import plot_docs
 from ._utils import finish
 
 _PREFIX = {"state": "state_fraction_", "subset": "subset_fraction_", "celltype": "celltype_fraction_"}
 _STATE_COLORS = {"M1-like": "#d62728", "M2-like": "#1f77b4", "unassigned": "#bbbbbb"}
 
 
+@plot_docs("tamclass_composition.png")
 def composition(
     data,
     sample_key: str | None = None,
@@ -30,8 +32,7 @@ def composition(
     figsize=None,
     return_fig: bool = False,
 ):
-    """Stacked bars, one per sample, of state (M1-like / M2-like / unassigned), TAM-subset or
-    cell-type fractions.
+    """Stacked bars, one per sample, of state (M1-like / M2-like / unassigned), TAM-subset or cell-type fractions.
 
     Parameters
     ----------
@@ -57,16 +58,7 @@ def composition(
         Axes title (default: "<kind> composition per sample").
     ax
         Matplotlib Axes to draw into (default: a new figure).
-    show
-        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
-        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
-        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
-        window); otherwise return the Axes.
-    save
-        File to write the figure to (format from the suffix, PNG without one; ``True``:
-        ``tamclass_composition.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    {show_save_return}
     figsize
         Size of a new figure (default: grows with the number of samples).
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .._errors import InputError
 from .._io import as_anndata
+from ._docs import plot_docs
 from ._utils import finish
 
 
@@ -54,6 +55,7 @@ def _groups(adata, groupby: str | None, key_added: str) -> pd.Series:
 
 
 # -------------------------------------------------------------------------------------- embedding
+@plot_docs("tamclass_embedding.png")
 def embedding(
     adata,
     basis: str = "umap",
@@ -87,16 +89,7 @@ def embedding(
         Extra ``obs`` columns or genes to plot after the scores (e.g. ``"tamclass_state"``).
     ax
         Matplotlib Axes to draw into (default: a new figure; only for a single panel, as in scanpy).
-    show
-        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
-        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
-        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
-        window); otherwise return the Axes.
-    save
-        File to write the figure to (format from the suffix, PNG without one; ``True``:
-        ``tamclass_embedding.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    {show_save_return}
     **kwargs
         Passed to :func:`scanpy.pl.embedding` (``ncols``, ``cmap``, ``vmax``, ...).
 
@@ -153,6 +146,7 @@ def embedding(
 
 
 # ------------------------------------------------------------------------------------------ scores
+@plot_docs("tamclass_scores.png")
 def scores(
     adata,
     groupby: str | None = None,
@@ -187,16 +181,7 @@ def scores(
         Write the values in the cells (default: when the matrix has at most 200 cells).
     ax
         Matplotlib Axes to draw into (default: a new figure).
-    show
-        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
-        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
-        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
-        window); otherwise return the Axes.
-    save
-        File to write the figure to (format from the suffix, PNG without one; ``True``:
-        ``tamclass_scores.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    {show_save_return}
 
     Returns
     -------
@@ -247,6 +232,7 @@ def scores(
 
 
 # ----------------------------------------------------------------------------- score distribution
+@plot_docs("tamclass_score_distribution.png")
 def score_distribution(
     adata,
     groupby: str | None = None,
@@ -278,16 +264,7 @@ def score_distribution(
         Panels per row.
     ax
         Matplotlib Axes to draw into (default: a new figure; only with a single signature).
-    show
-        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
-        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
-        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
-        window); otherwise return the Axes.
-    save
-        File to write the figure to (format from the suffix, PNG without one; ``True``:
-        ``tamclass_score_distribution.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    {show_save_return}
 
     Returns
     -------
@@ -350,6 +327,7 @@ def score_distribution(
 
 
 # ------------------------------------------------------------------------------------ polarization
+@plot_docs("tamclass_polarization.png")
 def polarization(
     adata,
     groupby: str | None = None,
@@ -378,16 +356,7 @@ def polarization(
         Histogram bins over [-1, 1].
     ax
         Matplotlib Axes to draw into (default: a new figure).
-    show
-        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
-        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
-        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
-        window); otherwise return the Axes.
-    save
-        File to write the figure to (format from the suffix, PNG without one; ``True``:
-        ``tamclass_polarization.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    {show_save_return}
 
     Returns
     -------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,13 +12,18 @@ from .._errors import InputError
 from ._docs import plot_docs
 from ._utils import finish
 
+if TYPE_CHECKING:
+    from anndata import AnnData
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 _PREFIX = {"state": "state_fraction_", "subset": "subset_fraction_", "celltype": "celltype_fraction_"}
 _STATE_COLORS = {"M1-like": "#d62728", "M2-like": "#1f77b4", "unassigned": "#bbbbbb"}
 
 
 @plot_docs("tamclass_composition.png")
 def composition(
-    data,
+    data: AnnData | pd.DataFrame,
     sample_key: str | None = None,
     *,
     kind: str = "state",
@@ -31,7 +37,7 @@ def composition(
     save: str | Path | bool | None = None,
     figsize=None,
     return_fig: bool = False,
-):
+) -> Axes | Figure | None:
     """Stacked bars, one per sample, of state (M1-like / M2-like / unassigned), TAM-subset or cell-type fractions.
 
     Parameters

@@ -8,6 +8,7 @@ in the AnnData.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,11 @@ from .._errors import InputError
 from .._io import as_anndata
 from ._docs import plot_docs
 from ._utils import finish
+
+if TYPE_CHECKING:
+    from anndata import AnnData
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -57,7 +63,7 @@ def _groups(adata, groupby: str | None, key_added: str) -> pd.Series:
 # -------------------------------------------------------------------------------------- embedding
 @plot_docs("tamclass_embedding.png")
 def embedding(
-    adata,
+    adata: AnnData,
     basis: str = "umap",
     signatures: str | Sequence[str] | None = None,
     *,
@@ -68,7 +74,7 @@ def embedding(
     save: str | bool | None = None,
     return_fig: bool = False,
     **kwargs,
-):
+) -> Axes | list[Axes] | Figure | None:
     """Signature scores (and any obs columns) on an embedding, via :func:`scanpy.pl.embedding`.
 
     The score columns of ``adata.obsm[f"{key_added}_scores"]`` are exposed as temporary ``obs`` columns
@@ -148,7 +154,7 @@ def embedding(
 # ------------------------------------------------------------------------------------------ scores
 @plot_docs("tamclass_scores.png")
 def scores(
-    adata,
+    adata: AnnData,
     groupby: str | None = None,
     signatures: str | Sequence[str] | None = None,
     *,
@@ -160,7 +166,7 @@ def scores(
     show: bool | None = None,
     save: str | bool | None = None,
     return_fig: bool = False,
-):
+) -> Axes | list[Axes] | Figure | None:
     """Heatmap of the mean signature score per group (groups × signatures).
 
     Parameters
@@ -234,7 +240,7 @@ def scores(
 # ----------------------------------------------------------------------------- score distribution
 @plot_docs("tamclass_score_distribution.png")
 def score_distribution(
-    adata,
+    adata: AnnData,
     groupby: str | None = None,
     signatures: str | Sequence[str] | None = None,
     *,
@@ -245,7 +251,7 @@ def score_distribution(
     show: bool | None = None,
     save: str | bool | None = None,
     return_fig: bool = False,
-):
+) -> Axes | list[Axes] | Figure | None:
     """Violin (or box) plots of signature scores per group, one panel per signature.
 
     Parameters
@@ -329,7 +335,7 @@ def score_distribution(
 # ------------------------------------------------------------------------------------ polarization
 @plot_docs("tamclass_polarization.png")
 def polarization(
-    adata,
+    adata: AnnData,
     groupby: str | None = None,
     *,
     key_added: str = "tamclass",
@@ -338,7 +344,7 @@ def polarization(
     show: bool | None = None,
     save: str | bool | None = None,
     return_fig: bool = False,
-):
+) -> Axes | list[Axes] | Figure | None:
     """Distribution of the macrophage polarization index (``obs[f"{key_added}_polarization"]``, in [-1, 1]).
 
     Negative = M1-like, positive = M2-like; non-macrophages (NaN) are left out. Without ``groupby`` a

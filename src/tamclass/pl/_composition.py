@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from ._axes import target_axes
 from ._docs import plot_docs
 from ._utils import finish
 
@@ -32,10 +33,10 @@ def composition(
     horizontal: bool = False,
     legend: bool = True,
     title: str | None = None,
-    ax=None,
+    ax: Axes | None = None,
     show: bool | None = None,
     save: str | Path | bool | None = None,
-    figsize=None,
+    figsize: tuple[float, float] | None = None,
     return_fig: bool = False,
 ) -> Axes | Figure | None:
     """Stacked bars, one per sample, of state (M1-like / M2-like / unassigned), TAM-subset or cell-type fractions.
@@ -76,8 +77,6 @@ def composition(
     --------
     >>> ax = tc.pl.composition(adata, "patient", kind="state", show=False)
     """
-    import matplotlib.pyplot as plt
-
     if kind not in _PREFIX:
         raise InputError(f"kind={kind!r}: use one of {sorted(_PREFIX)}.")
     if isinstance(data, pd.DataFrame):
@@ -117,10 +116,8 @@ def composition(
             frac = frac.loc[table[order].sort_values(ascending=False).index]
         else:
             frac = frac.loc[[str(o) for o in order]]
-    own = ax is None
-    if own:
-        w = max(4.0, 0.35 * len(frac) + 2.5)
-        _, ax = plt.subplots(figsize=figsize or ((5, w) if horizontal else (w, 4)))
+    w = max(4.0, 0.35 * len(frac) + 2.5)
+    fig, ax, own = target_axes(ax, figsize or ((5, w) if horizontal else (w, 4)))
     pos = np.arange(len(frac))
     base = np.zeros(len(frac))
     for i, c in enumerate(frac.columns):
@@ -151,5 +148,5 @@ def composition(
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     ax.set_title(title or f"{kind} composition per sample", fontsize=10)
     return finish(
-        ax.figure, ax, own_figure=own, show=show, save=save, return_fig=return_fig, default_name="tamclass_composition"
+        fig, ax, own_figure=own, show=show, save=save, return_fig=return_fig, default_name="tamclass_composition"
     )

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._errors import InputError
 from .._io import as_anndata
+from ._axes import figure_of, target_axes
 from ._docs import plot_docs
 from ._utils import finish
 
@@ -69,7 +70,7 @@ def embedding(
     *,
     key_added: str = "tamclass",
     color: str | Sequence[str] | None = None,
-    ax=None,
+    ax: Axes | None = None,
     show: bool | None = None,
     save: str | bool | None = None,
     return_fig: bool = False,
@@ -139,7 +140,7 @@ def embedding(
             raise InputError("nothing to plot: give signatures= or color=")
         kwargs.setdefault("title", titles + extra if len(colors) > 1 else (titles + extra)[0])
         axes = sc.pl.embedding(adata, basis, color=colors, ax=ax, show=False, **kwargs)
-        fig = (axes[0] if isinstance(axes, list) else axes).figure
+        fig = figure_of(axes[0] if isinstance(axes, list) else axes)
     finally:
         for col in added:
             if col in adata.obs.columns:
@@ -162,7 +163,7 @@ def scores(
     standard_scale: str | None = None,
     cmap: str = "viridis",
     annotate: bool | None = None,
-    ax=None,
+    ax: Axes | None = None,
     show: bool | None = None,
     save: str | bool | None = None,
     return_fig: bool = False,
@@ -198,8 +199,6 @@ def scores(
     --------
     >>> tc.pl.scores(adata, groupby="leiden", show=False)  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
-
     adata = as_anndata(adata)
     df = _scores_frame(adata, key_added, signatures)
     g = _groups(adata, groupby, key_added)
@@ -215,11 +214,7 @@ def scores(
     elif standard_scale is not None:
         raise InputError(f"standard_scale must be None, 'var' or 'group', got {standard_scale!r}")
 
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(0.45 * shown.shape[1] + 2.5, 0.4 * shown.shape[0] + 1.8))
-    else:
-        fig = ax.figure
+    fig, ax, own = target_axes(ax, (0.45 * shown.shape[1] + 2.5, 0.4 * shown.shape[0] + 1.8))
     im = ax.imshow(shown.to_numpy(dtype=float), aspect="auto", cmap=cmap)
     ax.set_xticks(range(shown.shape[1]), [str(c) for c in shown.columns], rotation=90)
     ax.set_yticks(range(shown.shape[0]), [str(i) for i in shown.index])
@@ -233,7 +228,7 @@ def scores(
                 ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7, color="w")
     label = "mean score" + (f" (scaled per {standard_scale})" if standard_scale else "")
     fig.colorbar(im, ax=ax, label=label, shrink=0.8)
-    ax.tamclass_means = means
+    ax.tamclass_means = means  # type: ignore[attr-defined]  # the plotted table, for tests and users
     return finish(fig, ax, own_figure=own, show=show, save=save, return_fig=return_fig, default_name="tamclass_scores")
 
 
@@ -247,7 +242,7 @@ def score_distribution(
     key_added: str = "tamclass",
     kind: str = "violin",
     ncols: int = 3,
-    ax=None,
+    ax: Axes | None = None,
     show: bool | None = None,
     save: str | bool | None = None,
     return_fig: bool = False,
@@ -293,7 +288,7 @@ def score_distribution(
         if n != 1:
             raise InputError("ax= can only be used with a single signature; pass signatures='NAME'")
         axes = [ax]
-        fig = ax.figure
+        fig = figure_of(ax)
     else:
         nc = min(ncols, n)
         nr = int(np.ceil(n / nc))
@@ -340,7 +335,7 @@ def polarization(
     *,
     key_added: str = "tamclass",
     bins: int = 30,
-    ax=None,
+    ax: Axes | None = None,
     show: bool | None = None,
     save: str | bool | None = None,
     return_fig: bool = False,
@@ -372,21 +367,15 @@ def polarization(
     --------
     >>> tc.pl.polarization(adata, groupby="sample", show=False)  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
-
     adata = as_anndata(adata)
     col = f"{key_added}_polarization"
     if col not in adata.obs.columns:
         raise InputError(f"obs[{col!r}] not found; run tamclass.tl.classify(adata, key_added={key_added!r}) first")
     values = pd.to_numeric(adata.obs[col], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(values)
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-    else:
-        fig = ax.figure
+    fig, ax, own = target_axes(ax, (5, 3.5))
     if groupby is None:
-        ax.hist(values[ok], bins=np.linspace(-1, 1, bins + 1), color="0.4")
+        ax.hist(values[ok], bins=list(np.linspace(-1, 1, bins + 1)), color="0.4")
         ax.set_xlabel("polarization index (M1-like < 0 < M2-like)")
         ax.set_ylabel("macrophages")
     else:

@@ -76,7 +76,7 @@ def datasets():
     try:
         from importlib import resources
 
-        from tamclass.classifier._pseudocells import pseudocells
+        from _generators import pseudocells
 
         with resources.files("immucellai2").joinpath("myconfig", "reference_tumorCelltypes.txt").open() as fh:
             ref = pd.read_csv(fh, sep="\t", index_col=0)
@@ -120,7 +120,7 @@ def main():
             warnings.simplefilter("ignore")
             tc.tl.gate(adata)
         lab = adata.obs[key].astype(str)
-        truth = lab.map(lambda x: truth_map.get(x, "other")).to_numpy(dtype=object)
+        truth = lab.map(lambda x, m=truth_map: m.get(x, "other")).to_numpy(dtype=object)
         keep = np.array([t is not None for t in truth])
         truth = np.where(keep, truth, "excluded").astype(str)
         ct = adata.obs["tamclass_celltype"].astype(str).to_numpy()

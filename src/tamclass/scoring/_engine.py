@@ -7,16 +7,13 @@ runner, sequential or dask; the passes below are the same for all of them.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._blocks import Blocks, ChunkStream
+from ._registry import ScoringMethod
+from ._sets import IndexedSet
 from ._stats import ColumnStats
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ._registry import ScoringMethod
-    from ._sets import IndexedSet
 
 __all__ = ["column_stats", "score_chunks"]
 
@@ -33,7 +30,7 @@ def _kernel_rows(chunk, kernel, plan):
 def score_chunks(
     method: ScoringMethod,
     sets: list[IndexedSet],
-    chunks: ChunkStream | Blocks,
+    chunks: ChunkStream,
     n_obs: int,
     n_vars: int,
     params: dict,

@@ -1,6 +1,6 @@
 """Generated data for tests and benchmarks - not real data, and not part of the installed package.
 
-``synthetic_macrophages``: Generated (synthetic) macrophage-like UMI data for tests and benchmarks - not real data.
+``synthetic_macrophages``: generated macrophage-like UMI data.
 
 Cells get integer UMI counts (Poisson around a per-cell profile; about 1,500 detected genes per cell at
 the default depth) over the library's signature genes plus filler genes. Each cell follows one program:
@@ -9,7 +9,7 @@ the default depth) over the library's signature genes plus filler genes. Each ce
 Ma2022_RTM_TAM genes (p > 0); ``"monocyte"`` cells boost Monocyte_classical; ``"tcell"`` cells Neg_T_cell.
 Seeded with :func:`numpy.random.default_rng`.
 
-``pseudocells``: Pseudo-cells from bulk profiles by multinomial thinning (for validation and benchmarks).
+``pseudocells``: pseudo-cells from bulk profiles by multinomial thinning (for validation and benchmarks).
 
 Each pseudo-cell of a sample draws ``depth`` UMIs (uniform integer in ``depth``) from the sample's
 expression profile treated as a probability vector over genes (Multinomial(depth, profile / sum)),
@@ -147,7 +147,7 @@ def pseudocells(
 
     Examples
     --------
-    >>> from tamclass.classifier._pseudocells import pseudocells
+    >>> from _generators import pseudocells  # with tests/ on sys.path
     >>> pc = pseudocells(bulk_counts, n_cells=200, random_state=0)  # doctest: +SKIP
     """
     import anndata as ad

@@ -1,6 +1,6 @@
 """Benchmark: tc.tl.gate + tc.tl.classify (training included) on generated macrophage-like cells.
 
-GENERATED data (not real): ``tamclass.classifier._synthetic.synthetic_macrophages`` - integer UMI counts
+GENERATED data (not real): ``tests/_generators.py::synthetic_macrophages`` - integer UMI counts
 (~1,500 detected genes per cell, 3,000-7,000 UMIs) over the library's signature genes plus filler genes,
 each cell a macrophage program with a random M1 <-> M2 mix; then normalize_total(1e4) + log1p, as users
 feed in. Real data timed beside it: PBMC 3k (gate) and Alasoo 2018 pseudo-cells (classify) if
@@ -36,9 +36,9 @@ def main():
     args = ap.parse_args()
 
     import torch
+    from _generators import synthetic_macrophages
 
     import tamclass as tc
-    from tamclass.classifier._synthetic import synthetic_macrophages
 
     t = time.perf_counter()
     # counts drawn, then normalize_total(1e4) + log1p applied block by block inside the generator

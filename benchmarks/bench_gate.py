@@ -1,7 +1,7 @@
 """Benchmark: cost of the gate's stage-2 kNN smoothing (``tc.tl.gate(smooth_k=10)``, the default) vs
 ``smooth_k=0`` on the same data in one process.
 
-GENERATED data (not real): ``tamclass.classifier._synthetic.synthetic_macrophages`` (integer UMI counts,
+GENERATED data (not real): ``tests/_generators.py::synthetic_macrophages`` (integer UMI counts,
 3,000-7,000 UMIs and ~1,700 detected genes per cell, normalize_total(1e4) + log1p), as in bench_classify.py.
 Real data (PBMC 3k, Hao 2021) are timed beside it when ../shared/data is present.
 
@@ -33,8 +33,7 @@ def main():
     args = ap.parse_args()
 
     import anndata as ad
-
-    from tamclass.classifier._synthetic import synthetic_macrophages
+    from _generators import synthetic_macrophages
 
     a = synthetic_macrophages(args.cells, n_genes=6000, random_state=args.seed, chunk=2000, lognormalize=True)
     with warnings.catch_warnings():

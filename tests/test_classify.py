@@ -15,8 +15,9 @@ STATE_CATS = ["M1-like", "M2-like", "unassigned", "not macrophage"]
 
 @pytest.fixture(scope="module")
 def gated():
+    from _generators import synthetic_macrophages
+
     import tamclass as tc
-    from tamclass.classifier._synthetic import synthetic_macrophages
 
     adata = synthetic_macrophages(
         1500, n_genes=3000, fractions={"macrophage": 0.7, "monocyte": 0.15, "tcell": 0.15}, random_state=2

@@ -1,5 +1,6 @@
 """Dask support (src/tamclass/_dask.py): dask-backed AnnData scored block-parallel on the threaded scheduler
-and on a dask.distributed LocalCluster give the in-memory results.
+and on a dask.distributed LocalCluster give the in-memory results. Dask runs behind the adapter's one row-block
+seam (``MatrixSource.blocks`` -> ``_dask.DaskBlocks``): the engine's passes are the same for every input.
 
 Exactness: ``rank`` and ``aucell`` are per-cell and use the same kernel on the same rows -> max abs diff 0.
 ``module`` and ``mean`` need per-gene sums; dask adds one partial sum per block (in block order) while the
@@ -62,11 +63,6 @@ def sigs(adata):
     }
 
 
-@pytest.fixture
-def dask_path(monkeypatch):
-    _dask_hook.install(monkeypatch)
-
-
 _REFS: dict = {}
 
 
@@ -96,7 +92,7 @@ def _assert_same(got: pd.DataFrame, ref: pd.DataFrame, method: str):
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("layout", ["sparse-rows", "sparse-grid", "dense-grid"])
-def test_threaded_equals_in_memory(adata, sigs, method, layout, dask_path):
+def test_threaded_equals_in_memory(adata, sigs, method, layout):
     import tamclass as tc
 
     chunks = {"sparse-rows": (128, -1), "sparse-grid": (97, 150), "dense-grid": (250, 64)}[layout]
@@ -108,7 +104,7 @@ def test_threaded_equals_in_memory(adata, sigs, method, layout, dask_path):
 
 
 @pytest.mark.parametrize("chunk_size", [1, 64, 10_000])
-def test_chunk_size_rechunks(adata, sigs, chunk_size, dask_path):
+def test_chunk_size_rechunks(adata, sigs, chunk_size):
     import tamclass as tc
 
     d = _as_dask(adata, (200, -1))
@@ -117,16 +113,17 @@ def test_chunk_size_rechunks(adata, sigs, chunk_size, dask_path):
 
 
 def test_score_dask_direct_and_stats(adata):
-    """The module's own entry points, independent of the hooks: stats equal numpy's, scores equal the engine."""
+    """The seam directly: dask stats equal numpy's, dask-run scores equal the sequential engine."""
     from tamclass import _dask
     from tamclass._data import resolve_matrix
-    from tamclass.scoring._engine import score_chunks
+    from tamclass.scoring._engine import column_stats, score_chunks
     from tamclass.scoring._registry import get_method
     from tamclass.scoring._sets import IndexedSet
 
     d = _as_dask(adata, (77, 100))
     src = resolve_matrix(d)
-    stats = _dask.column_stats_dask(src)
+    assert isinstance(src.blocks(), _dask.DaskBlocks)
+    stats = column_stats(src.blocks(), src.n_vars)
     X = adata.X.toarray().astype(np.float64)
     np.testing.assert_allclose(stats.mean, X.mean(0), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(stats.var, X.var(0, ddof=1), rtol=1e-9, atol=1e-12)
@@ -137,63 +134,59 @@ def test_score_dask_direct_and_stats(adata):
     params = {"max_rank": 1500, "n_up": None, "ctrl_size": 50, "n_bins": 25, "random_state": 0}
     for method in METHODS:
         meth = get_method(method)
-        got, _ = _dask.score_dask(meth, sets, src, params, chunk_size=50)
+        got, _ = score_chunks(meth, sets, src.blocks(50, method=meth), src.n_obs, src.n_vars, params)
         ref, _ = score_chunks(meth, sets, lambda desc: mem.iter_chunks(), mem.n_obs, mem.n_vars, params)
         assert np.abs(got - ref).max() <= TOL[method], method
 
 
-@pytest.mark.xfail(
-    not _dask_hook.score_hook_applied(),
-    strict=True,
-    reason="hook in tl/_score.py not applied yet (see /work/briefs/h7_requests.md)",
-)
-def test_score_hook_uses_dask_path(adata, sigs, monkeypatch):
-    import tamclass as tc
+def _count_dask_runs(monkeypatch) -> list:
     from tamclass import _dask
 
     calls = []
-    real = _dask.score_dask
-    monkeypatch.setattr(_dask, "score_dask", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = _dask._compute
+    monkeypatch.setattr(_dask, "_compute", lambda tasks: calls.append(len(tasks)) or real(tasks))
+    return calls
+
+
+def test_score_uses_dask_path(adata, sigs, monkeypatch):
+    import tamclass as tc
+
+    calls = _count_dask_runs(monkeypatch)
     tc.tl.score(_as_dask(adata, (100, -1)), sigs, method="rank")
-    assert calls, "tc.tl.score did not delegate a dask matrix to tamclass._dask.score_dask"
+    assert calls == [6], "tc.tl.score did not run the dask matrix's 6 row blocks as dask tasks"
 
 
-@pytest.mark.xfail(
-    not _dask_hook.extract_hook_applied(),
-    strict=True,
-    reason="hook in _data.extract_genes not applied yet (see /work/briefs/h7_requests.md)",
-)
-def test_extract_hook_uses_dask_path(adata, monkeypatch):
-    from tamclass import _dask
+def test_extract_uses_dask_path(adata, monkeypatch):
     from tamclass._data import extract_genes
 
-    calls = []
-    real = _dask.extract_dask
-    monkeypatch.setattr(_dask, "extract_dask", lambda *a, **k: calls.append(1) or real(*a, **k))
+    calls = _count_dask_runs(monkeypatch)
     extract_genes(_as_dask(adata, (100, -1)), ["G1", "G2"])
-    assert calls
+    assert calls == [6]
 
 
 @pytest.mark.parametrize("normalize", ["auto", False])
 def test_extract_dask_equals_in_memory(adata, normalize):
-    """extract_dask is bit-identical to extract_genes' in-memory streaming (raw counts get log1p(CP10k))."""
-    from tamclass import _dask
-    from tamclass._data import extract_genes, resolve_matrix
+    """extract_genes on dask blocks is bit-identical to its in-memory streaming (raw counts get log1p(CP10k))."""
+    from tamclass._data import _extract_rows, extract_genes, resolve_matrix
 
     genes = ["G0", "G5", "G399", "G123"]
     ref, found, missing = extract_genes(adata, genes, layer="counts", normalize=normalize)
     d = adata.copy()
     d.layers["counts"] = da.from_array(adata.layers["counts"], chunks=(64, 128), asarray=False)
-    cols = [int(np.flatnonzero(adata.var_names == g)[0]) for g in found]
-    got = _dask.extract_dask(resolve_matrix(d, layer="counts"), cols, lognorm=normalize == "auto")
-    assert got.dtype == np.float32
+    cols = np.array([int(np.flatnonzero(adata.var_names == g)[0]) for g in found])
+    got = np.zeros((d.n_obs, len(cols)), dtype=np.float32)
+    for start, stop, part in (
+        resolve_matrix(d, layer="counts").blocks().map(_extract_rows, cols, normalize == "auto", desc="x")
+    ):
+        assert part.dtype == np.float32
+        got[start:stop] = part
     np.testing.assert_array_equal(got, ref)
-    # and through the public adapter (whichever path it takes)
+    # and through the public adapter
     via, _, _ = extract_genes(d, genes, layer="counts", normalize=normalize)
     np.testing.assert_array_equal(via, ref)
 
 
-def test_nan_in_a_block_names_the_cell(adata, sigs, dask_path):
+def test_nan_in_a_block_names_the_cell(adata, sigs):
     import tamclass as tc
     from tamclass._errors import InputError
 
@@ -207,14 +200,18 @@ def test_nan_in_a_block_names_the_cell(adata, sigs, dask_path):
         tc.tl.score(d, sigs, method="mean")
 
 
-def test_negative_in_a_later_block_for_rank(adata, sigs, dask_path):
+def test_negative_in_a_later_block_for_rank(adata, sigs):
     """A negative value in any block is refused for the rank methods (named when found block-wise)."""
     import tamclass as tc
-    from tamclass import _dask
     from tamclass._data import resolve_matrix
     from tamclass._errors import NormalizationError
+    from tamclass.scoring._engine import score_chunks
     from tamclass.scoring._registry import get_method
     from tamclass.scoring._sets import IndexedSet
+
+    def run(method, params):
+        meth, src = get_method(method), resolve_matrix(d)
+        return score_chunks(meth, [IndexedSet("a", [1, 2])], src.blocks(method=meth), src.n_obs, src.n_vars, params)
 
     X = adata.X.toarray()
     X[590, 7] = -0.5
@@ -223,22 +220,22 @@ def test_negative_in_a_later_block_for_rank(adata, sigs, dask_path):
     with pytest.raises(NormalizationError, match=r"negative"):
         tc.tl.score(d, sigs, method="rank")
     with pytest.raises(NormalizationError, match=r"non-negative.*'c590'.*'G7'"):
-        _dask.score_dask(get_method("aucell"), [IndexedSet("a", [1, 2])], resolve_matrix(d), {"random_state": 0})
+        run("aucell", {"random_state": 0})
     # mean/module accept negative values (no error)
-    _dask.score_dask(get_method("mean"), [IndexedSet("a", [1, 2])], resolve_matrix(d), {})
+    run("mean", {})
 
 
 def test_bad_value_is_picklable():
     import pickle
 
-    from tamclass._dask import _BadValue
+    from tamclass._values import BadValue
 
-    e = pickle.loads(pickle.dumps(_BadValue("negative", 3, 4, -1.0)))
+    e = pickle.loads(pickle.dumps(BadValue("negative", 3, 4, -1.0)))
     assert e.args == ("negative", 3, 4, -1.0)
 
 
 @pytest.mark.parametrize("fmt", ["h5ad", "zarr"])
-def test_lazy_read_with_anndata_readers(adata, sigs, tmp_path, fmt, dask_path):
+def test_lazy_read_with_anndata_readers(adata, sigs, tmp_path, fmt):
     """anndata.experimental.read_elem_lazy (h5ad and zarr) -> tc.tl.score, same as in memory."""
     import tamclass as tc
 
@@ -269,7 +266,7 @@ def test_lazy_read_with_anndata_readers(adata, sigs, tmp_path, fmt, dask_path):
 
 
 @pytest.mark.slow
-def test_local_cluster_processes(adata, sigs, tmp_path, dask_path):
+def test_local_cluster_processes(adata, sigs, tmp_path):
     """A 2-process LocalCluster: blocks (incl. lazily read h5ad blocks) scored on the workers, same results."""
     distributed = pytest.importorskip("distributed")
     import h5py
@@ -306,7 +303,7 @@ def test_local_cluster_processes(adata, sigs, tmp_path, dask_path):
             tc.tl.score(bad, sigs, method="rank")
 
 
-def test_written_scores_survive_h5ad(adata, sigs, tmp_path, dask_path):
+def test_written_scores_survive_h5ad(adata, sigs, tmp_path):
     import tamclass as tc
 
     d = _as_dask(adata, (128, -1))
@@ -327,7 +324,7 @@ def test_written_scores_survive_h5ad(adata, sigs, tmp_path, dask_path):
     "(request R7 in /work/briefs/h7_requests.md)",
 )
 @pytest.mark.slow
-def test_gate_and_classify_on_dask(dask_path):
+def test_gate_and_classify_on_dask():
     """The whole pipeline on a dask-backed AnnData (bundled demo: real myeloid-rich cells) = in memory."""
     import warnings
 

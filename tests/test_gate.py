@@ -16,7 +16,7 @@ CATS = ["macrophage", "monocyte", "dendritic", "other"]
 
 @pytest.fixture(scope="module")
 def synth():
-    from tamclass.classifier._synthetic import synthetic_macrophages
+    from _generators import synthetic_macrophages
 
     return synthetic_macrophages(
         1200, n_genes=3000, fractions={"macrophage": 0.5, "monocyte": 0.25, "tcell": 0.25}, random_state=1

@@ -153,7 +153,7 @@ def sorted_cells():
     from importlib import resources
 
     pytest.importorskip("immucellai2", reason="immucellai2 (sorted bulk references) not installed")
-    from tamclass.classifier._pseudocells import pseudocells
+    from _generators import pseudocells
 
     path = resources.files("immucellai2").joinpath("myconfig", "reference_tumorCelltypes.txt")
     types = [

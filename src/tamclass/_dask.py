@@ -1,30 +1,33 @@
-"""Dask support: chunk-parallel scoring of a dask-backed AnnData, locally or on a dask cluster.
+"""Dask as an executor of the row-block seam: the blocks of a dask array run as dask tasks, locally or on a cluster.
 
-The scoring kernels (:mod:`tamclass.scoring`) are pure functions ``kernel(csr_chunk, plan) -> ndarray``
-whose per-row results never depend on other rows. This module maps them over the row blocks of a
-dask array (rechunked to *row blocks x all genes*), so the same ``tc.tl.score`` call runs
+The engine (:func:`tamclass.scoring.score_chunks`) and the adapter (:func:`tamclass._data.extract_genes`) work on
+row blocks through one seam, :class:`tamclass.scoring._blocks.Blocks`: ``map(fn, *shared)`` and
+``fold(step, init, merge)``. For a dask array :meth:`tamclass._data.MatrixSource.blocks` returns a
+:class:`DaskBlocks`, which runs the same functions on the row blocks of the array (rechunked to *row blocks x all
+genes*), so the same ``tc.tl.score`` call runs
 
 * on dask's threaded scheduler (no cluster: the default for a dask array),
 * on a ``dask.distributed`` cluster whenever a :class:`distributed.Client` is active
   (``Client(LocalCluster(...))`` or ``Client("tcp://scheduler:8786")``): the blocks are read and scored
   on the workers and only the small cells x signatures score table comes back.
 
-Methods that need global gene statistics (``module``, ``mean``) first reduce per-block column sums and
-sums of squares (the same :func:`~tamclass.scoring._kernels.column_sums` kernel, one partial per block,
-added on the client in block order, so the result does not depend on the scheduler). These are equal to
-the in-memory streaming sums up to floating-point summation order (relative ~1e-16; scores agree to
-<= 1e-12). ``rank`` and ``aucell`` scores, and everything ``extract_genes`` returns, are bit-identical to
-the in-memory run.
+Methods that need global gene statistics (``module``, ``mean``) reduce one partial
+:class:`~tamclass.scoring.ColumnStats` per block, merged on the client in block order, so the result does not
+depend on the scheduler. These are equal to the in-memory streaming sums up to floating-point summation order
+(relative ~1e-16; scores agree to <= 1e-12). ``rank`` and ``aucell`` scores, and everything ``extract_genes``
+returns, are bit-identical to the in-memory run. Values are checked inside the tasks with the adapter's one check
+(:func:`tamclass._values.check_values`) and reported with cell and gene names on the client.
 
-No AnnData here: the API layer (:func:`tamclass.tl.score`, :func:`tamclass._data.extract_genes`) hands
-over the resolved :class:`~tamclass._data.MatrixSource`. The two call sites::
-
-    # tamclass/tl/_score.py, in score():
-    if _dask.is_dask(source.X):
-        values, plan = _dask.score_dask(meth, indexed, source, params, chunk_size=chunk_size)
-    # tamclass/_data.py, in extract_genes():
-    if is_dask(source.X):
-        return extract_dask(source, cols, lognorm=lognorm, chunk_size=chunk_size), list(found), missing
+Examples
+--------
+>>> import anndata as ad, h5py, tamclass as tc  # doctest: +SKIP
+>>> from dask.distributed import Client
+>>> client = Client("tcp://scheduler:8786")  # or Client(LocalCluster(n_workers=4))
+>>> f = h5py.File("atlas.h5ad", "r")
+>>> adata = ad.AnnData(obs=ad.io.read_elem(f["obs"]), var=ad.io.read_elem(f["var"]))
+>>> adata.X = ad.experimental.read_elem_lazy(f["X"], chunks=(10_000, adata.n_vars))
+>>> tc.tl.score(adata, "default")  # blocks scored on the workers
+>>> adata.obsm["tamclass_scores"]
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._errors import InputError, NormalizationError
+from ._errors import InputError
 from ._settings import logger
+from ._values import BadValue, check_values, to_csr, value_error
+from .scoring._blocks import Blocks
 
-__all__ = ["is_dask", "row_blocks", "score_dask", "column_stats_dask", "extract_dask"]
+__all__ = ["DaskBlocks", "is_dask", "row_blocks"]
 
 
 def is_dask(X) -> bool:
@@ -49,17 +54,6 @@ def is_dask(X) -> bool:
     if dask_array is None:
         return False
     return isinstance(X, dask_array.Array)
-
-
-class _BadValue(Exception):
-    """Raised inside a block task (on a worker) for a NaN/inf or negative value; turned into the proper
-    tamclass error with cell and gene names on the client (workers do not hold ``obs_names``).
-
-    Picklable (all constructor arguments are kept in ``args``) so it crosses process boundaries.
-    """
-
-    def __init__(self, kind: str, row: int, col: int, value: float):
-        super().__init__(kind, int(row), int(col), float(value))
 
 
 def row_blocks(X, chunk_size: int | None = None):
@@ -87,8 +81,6 @@ def _even(n: int, size: int) -> tuple:
 
 
 def _to_csr(block) -> sp.csr_matrix:
-    from ._data import to_csr
-
     if not sp.issparse(block) and not isinstance(block, np.ndarray):
         # pydata/sparse COO, cupy, ... -> scipy / numpy first
         if hasattr(block, "tocsr"):
@@ -100,46 +92,16 @@ def _to_csr(block) -> sp.csr_matrix:
     return to_csr(block)
 
 
-def _checked(block, offset: int, nonnegative: bool) -> sp.csr_matrix:
-    """Canonical CSR of a block; raise :class:`_BadValue` at the first non-finite (or negative) value."""
+def _run_block(block, offset: int, check: bool, nonnegative: bool, fn, *shared):
+    """One task: the block as canonical CSR, its values checked (first pass), then ``fn(chunk, *shared)``."""
     chunk = _to_csr(block)
-    data = chunk.data
-    if data.size:
-        bad = ~np.isfinite(data)
-        kind = "nonfinite"
-        if not bad.any() and nonnegative:
-            bad = data < 0
-            kind = "negative"
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            row = int(np.searchsorted(chunk.indptr, k, side="right") - 1)
-            raise _BadValue(kind, offset + row, int(chunk.indices[k]), float(data[k]))
-    return chunk
+    if check:
+        check_values(chunk, offset, nonnegative)
+    return fn(chunk, *shared)
 
 
-def _stats_block(block, offset: int, n_vars: int) -> np.ndarray:
-    """Column sums and sums of squares (2 x n_vars, float64) of one block."""
-    from .scoring._kernels import column_sums
-
-    chunk = _checked(block, offset, False)
-    out = np.zeros((2, n_vars), dtype=np.float64)
-    column_sums(chunk.indptr, chunk.indices, chunk.data, out[0], out[1])
-    return out
-
-
-def _score_block(block, plan, kernel, offset: int, nonnegative: bool) -> np.ndarray:
-    return np.asarray(kernel(_checked(block, offset, nonnegative), plan), dtype=np.float64)
-
-
-def _extract_block(block, offset: int, cols: np.ndarray, lognorm: bool) -> np.ndarray:
-    from ._data import _lognorm_rows
-
-    chunk = _checked(block, offset, False)
-    if lognorm:
-        chunk = _lognorm_rows(chunk)
-    if not len(cols):
-        return np.zeros((chunk.shape[0], 0), dtype=np.float32)
-    return chunk[:, cols].toarray().astype(np.float32, copy=False)
+def _fold_one(chunk, step, init):
+    return step(init(), chunk)
 
 
 def _delayed_blocks(X, chunk_size):
@@ -157,114 +119,57 @@ def _compute(tasks):
     return dask.compute(*tasks)
 
 
-def _raise_bad(err: _BadValue, source, method_name: str | None):
-    kind, row, col, value = err.args
-    cell = source.obs_names[row] if row < len(source.obs_names) else row
-    gene = source.var_index[col] if col < len(source.var_index) else col
-    if kind == "negative":
-        raise NormalizationError(
-            f"method={method_name!r} ranks expression within each cell and needs non-negative values, but "
-            f"{source.where} has {value:.3g} in cell {cell!r}, gene {gene!r} (scaled data?); score the "
-            "log-normalised or count matrix instead (use_raw=True or layer=...)"
-        ) from None
-    raise InputError(
-        f"the expression matrix ({source.where}) contains non-finite values "
-        f"(first: {value} in cell {cell!r}, gene {gene!r}); "
-        "replace NaN/inf (e.g. with 0) or re-run the normalisation before scoring"
-    ) from None
+class DaskBlocks(Blocks):
+    """The row blocks of a dask-backed :class:`~tamclass._data.MatrixSource`, run as dask tasks.
 
-
-def column_stats_dask(source, *, chunk_size: int | None = None):
-    """:class:`~tamclass.scoring.ColumnStats` of a dask matrix: one partial per row block, merged in order."""
-    import dask
-
-    from .scoring._stats import ColumnStats
-
-    n_vars = source.n_vars
-    pairs = _delayed_blocks(source.X, chunk_size)
-    stats_fn = dask.delayed(_stats_block, pure=True)
-    tasks = [stats_fn(b, off, n_vars) for b, off in pairs]
-    try:
-        partials = _compute(tasks)
-    except _BadValue as err:
-        _raise_bad(err, source, None)
-    stats = ColumnStats(n_vars)
-    for part in partials:  # in block order: the result does not depend on the scheduler
-        stats.sums += part[0]
-        stats.sumsq += part[1]
-    stats.n = int(source.n_obs)
-    return stats
-
-
-def score_dask(method, sets, source, params: dict, *, chunk_size: int | None = None):
-    """Score ``sets`` on a dask-backed matrix, block-parallel, with the method's own kernel.
-
-    Parameters
-    ----------
-    method
-        A :class:`~tamclass.scoring.ScoringMethod` (its ``prepare`` runs on the client, its pure
-        ``kernel`` on the workers).
-    sets
-        :class:`~tamclass.scoring.IndexedSet` list.
-    source
-        The resolved :class:`~tamclass._data.MatrixSource` whose ``X`` is a dask array.
-    params
-        Method parameters (as ``tc.tl.score`` passes them to ``prepare``).
-    chunk_size
-        Cells per block; ``None`` keeps the array's row chunks.
-
-    Returns
-    -------
-    ``(scores float64 n_obs x n_sets, plan)``, exactly like :func:`tamclass.scoring.score_chunks`.
-
-    Examples
-    --------
-    >>> import anndata as ad, h5py, tamclass as tc  # doctest: +SKIP
-    >>> from dask.distributed import Client
-    >>> client = Client("tcp://scheduler:8786")  # or Client(LocalCluster(n_workers=4))
-    >>> f = h5py.File("atlas.h5ad", "r")
-    >>> adata = ad.AnnData(obs=ad.io.read_elem(f["obs"]), var=ad.io.read_elem(f["var"]))
-    >>> adata.X = ad.experimental.read_elem_lazy(f["X"], chunks=(10_000, adata.n_vars))
-    >>> tc.tl.score(adata, "default")  # blocks scored on the workers
-    >>> adata.obsm["tamclass_scores"]
+    ``map`` and ``fold`` compute one task per block on the active scheduler (the functions and the ``shared``
+    arguments enter the graph once); calling the runner streams the blocks one at a time in the calling thread.
+    The first pass checks the values (finite; non-negative when ``nonnegative`` names the method that needs it).
     """
-    import dask
 
-    stats = column_stats_dask(source, chunk_size=chunk_size) if method.needs_stats else None
-    plan = method.prepare(sets, source.n_vars, stats=stats, **params)
-    pairs = _delayed_blocks(source.X, chunk_size)
-    logger.info("scoring %d row blocks with dask (%s)", len(pairs), method.name)
-    # the plan enters the graph once (not once per block)
-    plan_d = dask.delayed(plan, traverse=False)
-    fn = dask.delayed(_score_block, pure=True)
-    tasks = [fn(b, plan_d, method.kernel, off, bool(method.nonnegative)) for b, off in pairs]
-    try:
-        parts = _compute(tasks)
-    except _BadValue as err:
-        _raise_bad(err, source, method.name)
-    out = np.empty((source.n_obs, len(sets)), dtype=np.float64)
-    for (_, off), part in zip(pairs, parts, strict=False):
-        out[off : off + part.shape[0]] = part
-    return out, plan
+    def __init__(self, source, chunk_size: int | None = None, *, nonnegative: str | None = None):
+        self.source = source
+        self.nonnegative = nonnegative
+        self._pairs = _delayed_blocks(source.X, chunk_size)
+        self._check = True
+        super().__init__(self._stream)
 
+    def _raise(self, err: BadValue):
+        raise value_error(err, self.source, self.nonnegative) from None
 
-def extract_dask(source, cols, *, lognorm: bool, chunk_size: int | None = None) -> np.ndarray:
-    """Dense ``float32`` cells x ``cols`` of a dask matrix (optionally ``log1p(CP10k)`` per cell first).
+    def _stream(self, desc: str):
+        check = self._check
+        for block, offset in self._pairs:
+            chunk = _to_csr(_compute([block])[0])
+            if check:
+                try:
+                    check_values(chunk, offset, self.nonnegative is not None)
+                except BadValue as err:
+                    self._raise(err)
+            yield offset, offset + chunk.shape[0], chunk
+        self._check = False
 
-    Equals :func:`tamclass._data.extract_genes`'s in-memory result bit for bit (same per-row arithmetic).
-    """
-    import dask
+    def _run(self, fn, shared: tuple, desc: str) -> list:
+        import dask
 
-    cols = np.asarray(cols, dtype=np.int64)
-    pairs = _delayed_blocks(source.X, chunk_size)
-    fn = dask.delayed(_extract_block, pure=True)
-    cols_d = dask.delayed(cols, traverse=False)
-    tasks = [fn(b, off, cols_d, bool(lognorm)) for b, off in pairs]
-    try:
-        parts = _compute(tasks)
-    except _BadValue as err:
-        _raise_bad(err, source, None)
-    out = np.zeros((source.n_obs, len(cols)), dtype=np.float32)
-    for (_, off), part in zip(pairs, parts, strict=False):
-        out[off : off + part.shape[0]] = part
-    return out
+        logger.info("%s: %d row blocks with dask", desc, len(self._pairs))
+        shared_d = [dask.delayed(obj, traverse=False) for obj in shared]
+        task = dask.delayed(_run_block, pure=True)
+        check, nonneg = self._check, self.nonnegative is not None
+        try:
+            parts = _compute([task(b, off, check, nonneg, fn, *shared_d) for b, off in self._pairs])
+        except BadValue as err:
+            self._raise(err)
+        self._check = False
+        return list(parts)
+
+    def map(self, fn, *shared, desc: str):
+        parts = self._run(fn, shared, desc)
+        for (_, offset), part in zip(self._pairs, parts, strict=True):
+            yield offset, offset + part.shape[0], part
+
+    def fold(self, step, init, merge, *, desc: str):
+        acc = init()
+        for part in self._run(_fold_one, (step, init), desc):  # in block order: independent of the scheduler
+            acc = merge(acc, part)
+        return acc

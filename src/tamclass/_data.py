@@ -6,9 +6,12 @@ Everything that touches the user's matrix goes through here, so the kernels in
 * :func:`resolve_matrix` picks the matrix (``X`` | ``layers[layer]`` | ``raw.X``, scanpy's
   ``use_raw`` rule), the gene names to match against (``var_names`` or a ``gene_symbols=`` column)
   and checks what can be checked without reading the data (empty object, bad layer, ...).
-* :class:`MatrixSource.iter_chunks` yields ``(start, stop, csr_chunk)`` for dense arrays, CSR/CSC
-  matrices, AnnData opened with ``backed="r"`` (``X[start:stop]`` slices, never the whole matrix)
-  and dask arrays (one block of rows at a time); every chunk is checked for NaN/inf.
+* :meth:`MatrixSource.blocks` is the one chunk-source seam: a runner (:mod:`tamclass.scoring._blocks`) over
+  ``(start, stop, csr_chunk)`` row blocks of dense arrays, CSR/CSC matrices, AnnData opened with
+  ``backed="r"`` (``X[start:stop]`` slices, never the whole matrix) - one block after the other - or of a
+  dask array, whose blocks run as dask tasks (:class:`tamclass._dask.DaskBlocks`). The first pass checks every
+  value once (:func:`tamclass._values.check_values`: finite; non-negative for rank-based methods).
+  :meth:`MatrixSource.iter_chunks` is the plain sequential stream.
 * :func:`extract_genes` returns a dense ``float32`` cells x genes block of the requested genes,
   log-normalising raw counts on the fly (used by gating and the classifier).
 """
@@ -22,8 +25,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._dask import DaskBlocks, is_dask
 from ._errors import InputError
 from ._settings import logger, progress_bar, settings
+from ._values import BadValue, check_values, guess_normalization, lognorm_rows, to_csr, value_error
+from .scoring._blocks import Blocks
+from .signatures import match_genes
 
 __all__ = ["MatrixSource", "resolve_matrix", "extract_genes", "map_genes", "describe_var_names"]
 
@@ -48,8 +55,6 @@ def _is_h5_dataset(X) -> bool:
 
 
 def _is_dask(X) -> bool:
-    from ._dask import is_dask
-
     return is_dask(X)
 
 
@@ -175,46 +180,53 @@ class MatrixSource:
             stop = min(start + chunk_size, n)
             chunk = to_csr(self._read_rows(start, stop))
             if check_finite:
-                self.check_finite(chunk, start)
+                self.check_values(chunk, start)
             yield start, stop, chunk
+
+    def check_values(self, chunk: sp.csr_matrix, start: int = 0, nonnegative: str | None = None) -> None:
+        """Raise the tamclass error naming the first cell/gene with a NaN or infinite value.
+
+        With ``nonnegative`` (the name of a method that ranks expression), negative values are refused too.
+        """
+        try:
+            check_values(chunk, start, nonnegative is not None)
+        except BadValue as err:
+            raise value_error(err, self, nonnegative) from None
 
     def check_finite(self, chunk: sp.csr_matrix, start: int = 0) -> None:
         """Raise :class:`InputError` naming the first cell/gene with a NaN or infinite value."""
-        bad = ~np.isfinite(chunk.data)
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            row = int(np.searchsorted(chunk.indptr, k, side="right") - 1)
-            col = int(chunk.indices[k])
-            raise InputError(
-                f"the expression matrix ({self.where}) contains non-finite values "
-                f"(first: {chunk.data[k]} in cell {self.obs_names[start + row]!r}, gene {self.var_index[col]!r}); "
-                "replace NaN/inf (e.g. with 0) or re-run the normalisation before scoring"
-            )
+        self.check_values(chunk, start)
+
+    def blocks(self, chunk_size: int | None = None, *, method=None, progress: bool | None = None) -> Blocks:
+        """The row blocks as a runner for :func:`tamclass.scoring.score_chunks` (``map`` / ``fold``).
+
+        A dask array runs its blocks as dask tasks (``chunk_size=None`` keeps its row chunks); anything else
+        streams ``chunk_size`` rows at a time. The first pass checks the values: finite, and non-negative when
+        ``method`` (a :class:`~tamclass.scoring.ScoringMethod`) ranks expression (``method.nonnegative``).
+        """
+        nonnegative = method.name if method is not None and method.nonnegative else None
+        if self.kind == "dask":
+            return DaskBlocks(self, chunk_size, nonnegative=nonnegative)
+        checked = False
+
+        def stream(desc: str):
+            nonlocal checked
+            check = not checked
+            for start, stop, chunk in self.iter_chunks(chunk_size, check_finite=False, progress=progress, desc=desc):
+                if check:
+                    self.check_values(chunk, start, nonnegative)
+                yield start, stop, chunk
+            checked = True
+
+        return Blocks(stream)
+
+    def normalization(self, n_cells: int = 1000) -> str:
+        """:func:`tamclass.pp.detect_normalization` of this matrix, from its first ``n_cells`` cells."""
+        return guess_normalization(self.row_block(0, min(n_cells, self.n_obs)))
 
     def row_block(self, start: int, stop: int) -> sp.csr_matrix:
         """One canonical CSR chunk (no finiteness check)."""
         return to_csr(self._read_rows(start, stop))
-
-
-def to_csr(block) -> sp.csr_matrix:
-    """Convert a row block (dense / any sparse / sparse array) to a canonical float CSR matrix."""
-    if sp.issparse(block):
-        m = block.tocsr() if block.format != "csr" else block
-        if not isinstance(m, sp.csr_matrix):
-            m = sp.csr_matrix(m)
-    else:
-        arr = np.asarray(block)
-        if arr.ndim == 1:
-            arr = arr[None, :]
-        m = sp.csr_matrix(arr)
-    if m.dtype.kind != "f":
-        m = m.astype(np.float64)
-    elif m.dtype not in (np.float32, np.float64):
-        m = m.astype(np.float64)
-    if not m.has_canonical_format:
-        m = m.copy()
-        m.sum_duplicates()
-    return m
 
 
 # ---------------------------------------------------------------------------- resolution
@@ -329,8 +341,6 @@ def resolve_matrix(
 
 
 def _match_genes(genes, var_names, species):
-    from .signatures import match_genes
-
     return match_genes(list(genes), var_names, species=species)
 
 
@@ -364,14 +374,13 @@ def map_genes(
 
 
 # ---------------------------------------------------------------------------- extract_genes
-def _lognorm_rows(chunk: sp.csr_matrix, target_sum: float = 1e4) -> sp.csr_matrix:
-    """log1p(counts / total * target_sum) per cell (rows with zero total stay zero)."""
-    totals = np.asarray(chunk.sum(axis=1), dtype=np.float64).ravel()
-    scale = np.divide(target_sum, totals, out=np.zeros_like(totals), where=totals > 0)
-    out = chunk.astype(np.float64, copy=True)
-    out.data *= np.repeat(scale, np.diff(out.indptr))
-    np.log1p(out.data, out=out.data)
-    return out
+def _extract_rows(chunk: sp.csr_matrix, cols: np.ndarray, lognorm: bool) -> np.ndarray:
+    """Dense ``float32`` rows x ``cols`` of one block (``log1p(CP10k)`` per cell first with ``lognorm``)."""
+    if lognorm:
+        chunk = lognorm_rows(chunk)
+    if not len(cols):
+        return np.zeros((chunk.shape[0], 0), dtype=np.float32)
+    return chunk[:, cols].toarray().astype(np.float32, copy=False)
 
 
 def extract_genes(
@@ -413,14 +422,12 @@ def extract_genes(
     --------
     >>> X, found, missing = extract_genes(adata, ["CD68", "CD163", "MRC1"])
     """
-    from .pp._normalization import detect_normalization
-
     source = resolve_matrix(adata, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols)
     found, missing = map_genes(genes, source, species=species)
     cols = np.fromiter(found.values(), dtype=np.int64, count=len(found))
     out = np.zeros((source.n_obs, len(cols)), dtype=np.float32)
     if normalize == "auto":
-        kind = detect_normalization(source)
+        kind = source.normalization()
         lognorm = kind == "counts"
         if lognorm:
             logger.info("extract_genes: %s looks like raw counts; using log1p(CP10k) per cell", source.where)
@@ -436,13 +443,7 @@ def extract_genes(
         lognorm = False
     else:
         raise InputError(f"normalize must be 'auto', True or False, got {normalize!r}")
-    from ._dask import extract_dask, is_dask
-
-    if is_dask(source.X):
-        return extract_dask(source, cols, lognorm=lognorm, chunk_size=chunk_size), list(found), missing
-    for start, stop, chunk in source.iter_chunks(chunk_size, progress=progress, desc="extract genes"):
-        if lognorm:
-            chunk = _lognorm_rows(chunk)
-        if len(cols):
-            out[start:stop] = chunk[:, cols].toarray()
+    blocks = source.blocks(chunk_size, progress=progress)
+    for start, stop, part in blocks.map(_extract_rows, cols, lognorm, desc="extract genes"):
+        out[start:stop] = part
     return out, list(found), missing

@@ -1,4 +1,8 @@
-"""Forest plot of a meta-analysis, a cohort pooling or per-feature Cox HRs."""
+"""Forest plot of a meta-analysis, a cohort pooling or per-feature Cox HRs.
+
+Duck-typed: the plot reads the attributes it draws and never imports :mod:`tamclass.prognosis` (whose result
+classes' ``.plot()`` call this function).
+"""
 
 from __future__ import annotations
 
@@ -13,24 +17,26 @@ _NOTE = "Research use only; not a per-patient risk prediction."
 
 
 def _rows_from(result, exp):
-    """(labels, est, lo, hi, weights, pooled (est, lo, hi, label) or None, xlabel, log_scale)."""
-    from ..prognosis._meta import MetaResult
-    from ..prognosis._pool import PoolResult
-    from ..prognosis._survival import CoxResult
+    """(labels, est, lo, hi, weights, pooled (est, lo, hi, label) or None, xlabel, log_scale).
 
-    if isinstance(result, PoolResult):
+    A cohort pooling has ``cohorts`` and ``meta`` (a meta-analysis) and names its ``feature``; a meta-analysis has
+    ``studies`` and the pooled ``estimate``; a Cox result has a ``summary`` with ``log_hr``, ``ci_lower``,
+    ``ci_upper``, ``n`` and ``events`` per feature.
+    """
+    summary = getattr(result, "summary", None)
+    if hasattr(result, "cohorts") and hasattr(result, "meta"):
         meta = result.meta
         exp = True if exp is None else exp
         xlabel = f"HR per SD of {result.feature}"
-    elif isinstance(result, MetaResult):
+    elif hasattr(result, "studies") and hasattr(result, "estimate"):
         meta = result
         exp = meta.exp if exp is None else exp
         xlabel = "HR" if exp else meta.effect_label
-    elif isinstance(result, CoxResult):
-        s = result.summary
+    elif hasattr(summary, "columns") and {"log_hr", "ci_lower", "ci_upper"} <= set(summary.columns):
+        s = summary
         exp = True if exp is None else exp
         est, lo, hi = s["log_hr"].to_numpy(), np.log(s["ci_lower"].to_numpy()), np.log(s["ci_upper"].to_numpy())
-        xlabel = "HR per SD" if result.standardize else "HR per unit"
+        xlabel = "HR per SD" if getattr(result, "standardize", True) else "HR per unit"
         labels = [f"{f} (n={n}, {e} ev.)" for f, n, e in zip(s.index, s["n"], s["events"], strict=False)]
         return labels, est, lo, hi, None, None, xlabel, exp
     else:

@@ -1,4 +1,8 @@
-"""Kaplan-Meier plot of feature-defined groups with the log-rank p."""
+"""Kaplan-Meier plot of feature-defined groups with the log-rank p.
+
+Draws a fitted result (``tc.prognosis.km(...)``, or anything with the same attributes) and never imports
+:mod:`tamclass.prognosis`: fit with ``tc.prognosis.km(df, duration, event, feature).plot()``.
+"""
 
 from __future__ import annotations
 
@@ -30,13 +34,14 @@ def km(
     Parameters
     ----------
     result
-        A :func:`tamclass.prognosis.km` result, or a table / bulk AnnData together with
-        ``duration``, ``event``, ``feature`` (and ``split``), in which case ``km`` is run first.
+        A fitted :func:`tamclass.prognosis.km` result (``fitters``, ``summary``, ``logrank``, ``duration``,
+        ``feature``, ``split``). To fit and plot from a table in one go: ``tc.prognosis.km(df, duration, event,
+        feature, split=...).plot()``.
     duration, event, feature
-        Columns of the table (time, event indicator 1 = event, grouping feature); only when
-        ``result`` is a table.
+        Not used for plotting: a table with these columns is refused with a pointer to
+        :func:`tamclass.prognosis.km` (the plotting module does not fit models).
     split
-        How ``feature`` is cut into groups, as in :func:`tamclass.prognosis.km`.
+        Not used for plotting (see ``duration``).
     ci
         Shade the 95% confidence band of each curve (lifelines, exponential Greenwood).
     at_risk
@@ -69,13 +74,12 @@ def km(
     """
     import matplotlib.pyplot as plt
 
-    from ..prognosis._survival import KMResult
-    from ..prognosis._survival import km as km_fit
-
-    if not isinstance(result, KMResult):
-        if duration is None or event is None or feature is None:
-            raise InputError("pass a tc.prognosis.km result, or a table with duration=, event= and feature=.")
-        result = km_fit(result, duration, event, feature, split=split)
+    if not hasattr(result, "fitters"):
+        fit = f"tc.prognosis.km(data, {duration!r}, {event!r}, {feature!r}, split={split!r}).plot()"
+        raise InputError(
+            "pass a tc.prognosis.km result"
+            + (f"; to fit and plot from a table: {fit}" if None not in (duration, event, feature) else ".")
+        )
     own = ax is None
     if own:
         _, ax = plt.subplots(figsize=figsize)

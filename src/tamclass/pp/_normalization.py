@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
+from .._data import MatrixSource, resolve_matrix
+from .._values import guess_normalization, to_csr
 
 __all__ = ["detect_normalization"]
-
-#: largest value still plausible for log1p of a per-cell normalised matrix
-#: (log1p(1e6) = 13.8 for CPM; leave room for unusual target sums)
-_LOG_MAX = 30.0
 
 
 def detect_normalization(data, *, layer: str | None = None, use_raw: bool | None = None, n_cells: int = 1000) -> str:
@@ -47,23 +44,8 @@ def detect_normalization(data, *, layer: str | None = None, use_raw: bool | None
     >>> tc.pp.detect_normalization(adata, use_raw=False)  # X was scaled
     'scaled'
     """
-    from .._data import MatrixSource, resolve_matrix, to_csr
-
     if isinstance(data, MatrixSource):
-        block = data.row_block(0, min(n_cells, data.n_obs))
-    elif hasattr(data, "obs_names") and hasattr(data, "var_names"):
-        source = resolve_matrix(data, layer=layer, use_raw=use_raw)
-        block = source.row_block(0, min(n_cells, source.n_obs))
-    else:
-        block = to_csr(data[: min(n_cells, data.shape[0])])
-    values = block.data
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return "unknown"
-    if values.min() < 0:
-        return "scaled"
-    if np.all(values == np.round(values)):
-        return "counts"
-    if values.max() <= _LOG_MAX:
-        return "log1p"
-    return "unknown"
+        return data.normalization(n_cells)
+    if hasattr(data, "obs_names") and hasattr(data, "var_names"):
+        return resolve_matrix(data, layer=layer, use_raw=use_raw).normalization(n_cells)
+    return guess_normalization(to_csr(data[: min(n_cells, data.shape[0])]))

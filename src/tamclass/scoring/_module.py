@@ -21,6 +21,7 @@ from scipy.stats import rankdata
 
 from .._errors import InputError
 from ._kernels import weighted_sums
+from ._registry import CTRL_SIZE, N_BINS
 from ._sets import IndexedSet, csr_parts, slot_parts, union_plan
 
 __all__ = ["ModulePlan", "prepare", "kernel", "control_genes"]
@@ -78,8 +79,8 @@ def prepare(
     n_vars: int,
     *,
     stats=None,
-    ctrl_size: int = 50,
-    n_bins: int = 25,
+    ctrl_size: int = CTRL_SIZE,
+    n_bins: int = N_BINS,
     random_state=0,
     **_,
 ) -> ModulePlan:

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from .._errors import InputError
 from ._kernels import csr_arrays, ucell_accumulate, value_bits
+from ._registry import MAX_RANK, W_NEG
 from ._sets import IndexedSet, csr_parts, union_plan
 
 __all__ = ["RankPlan", "prepare", "kernel"]
@@ -34,7 +35,7 @@ class RankPlan:
 
 
 def prepare(
-    sets: list[IndexedSet], n_vars: int, *, stats=None, max_rank: int = 1500, w_neg: float = 1.0, **_
+    sets: list[IndexedSet], n_vars: int, *, stats=None, max_rank: int = MAX_RANK, w_neg: float = W_NEG, **_
 ) -> RankPlan:
     """Build the plan (union genes, membership, set sizes) for :func:`kernel`."""
     if int(max_rank) != max_rank or max_rank < 1:

@@ -12,11 +12,20 @@ from .._errors import InputError
 
 __all__ = ["ScoringMethod", "get_method", "methods", "show", "METHODS"]
 
+# The methods' parameter defaults, defined once: the registry shows them, the methods' ``prepare`` and
+# ``tc.tl.score`` take them from here.
+MAX_RANK = 1500  # rank: UCell's maxRank
+W_NEG = 1.0  # rank: weight of the down genes' U
+CTRL_SIZE = 50  # module: control genes per expression bin (scanpy)
+N_BINS = 25  # module: number of expression bins (scanpy)
+
 
 @dataclass(frozen=True)
 class ScoringMethod:
-    """A scoring method: metadata plus its ``prepare(sets, n_vars, stats=, **params) -> plan`` and
-    pure per-chunk ``kernel(csr_chunk, plan) -> ndarray`` (cells x sets).
+    """A scoring method: metadata plus its ``prepare`` and ``kernel``.
+
+    ``prepare(sets, n_vars, stats=, **params) -> plan`` and the pure per-chunk ``kernel(csr_chunk, plan) -> ndarray``
+    (cells x sets).
     """
 
     name: str
@@ -73,7 +82,7 @@ METHODS: dict[str, ScoringMethod] = {
             nonnegative=True,
             expects="non-negative expression (counts or log-normalised give the same ranks)",
             limits=(0.0, 1.0),
-            params={"max_rank": 1500, "w_neg": 1.0},
+            params={"max_rank": MAX_RANK, "w_neg": W_NEG},
         ),
         ScoringMethod(
             name="module",
@@ -88,7 +97,7 @@ METHODS: dict[str, ScoringMethod] = {
             nonnegative=False,
             expects="log-normalised expression",
             limits=(float("-inf"), float("inf")),
-            params={"ctrl_size": 50, "n_bins": 25, "random_state": 0},
+            params={"ctrl_size": CTRL_SIZE, "n_bins": N_BINS, "random_state": 0},
         ),
         ScoringMethod(
             name="aucell",

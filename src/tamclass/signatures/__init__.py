@@ -6,8 +6,9 @@
 >>> print(tc.signatures.show("Cheng2021_M1"))
 """
 
+from ._export import write_gmt
 from ._genes import alias_table, aliases_of, current_symbol, gene_symbols, human_to_mouse, match_genes, ortholog_table
-from ._gmt import read_gmt, split_signed, write_gmt
+from ._gmt import read_gmt, split_signed
 from ._library import (
     CATEGORIES,
     LIBRARY_VERSION,

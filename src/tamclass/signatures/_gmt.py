@@ -152,8 +152,9 @@ _SIGNED = ("split", "suffix")
 
 
 def _description(sig: Signature) -> str:
-    """The GMT description field as ONE whitespace-free token: MSigDB puts a URL there, and readers that
-    split lines on any whitespace (``decoupler.pp.read_gmt``) skip exactly one token before the genes.
+    """The GMT description field as ONE whitespace-free token.
+
+    MSigDB puts a URL there, and readers that split lines on any whitespace (``decoupler.pp.read_gmt``) skip exactly one token before the genes.
     """
     desc = sig.meta.get("description") if isinstance(sig.meta, dict) else None
     if desc and len(str(desc).split()) == 1:
@@ -183,47 +184,10 @@ def _gmt_rows(sig: Signature, signed: str) -> list[tuple[str, list[str]]]:
     return rows + [(f"{sig.name}_DN", list(sig.down))]
 
 
-def write_gmt(signatures, path, *, species: str = "human", signed: str = "split") -> Path:
-    """Write signatures to a GMT file that decoupler, GSEApy and MSigDB tools read back exactly.
-
-    One line per set: ``name <TAB> description <TAB> gene <TAB> gene ...``. The description is a
-    single token without whitespace (the signature's DOI or PubMed URL, else ``NA``), as in MSigDB's
-    own files, because ``decoupler.pp.read_gmt`` splits lines on any whitespace and skips exactly one
-    field before the genes. Set names and genes with whitespace are refused.
-
-    Parameters
-    ----------
-    signatures
-        Anything :func:`~tamclass.signatures.resolve` accepts (library names, dicts, Signature objects,
-        a decoupler net).
-    path
-        Output file (replaced atomically if it exists).
-    species
-        Species used to resolve library names.
-    signed
-        How to write a set with down genes. ``"split"`` (default, MSigDB's convention, read by every
-        GMT tool): two sets ``NAME_UP`` and ``NAME_DN``; :func:`read_gmt` with ``pair_up_dn=True`` joins
-        them again. ``"suffix"``: one set with UCell's ``GENE+`` / ``GENE-`` (read back by tamclass and
-        UCell; other tools would take ``GENE-`` for a gene name). Sets without down genes are the same
-        either way.
-
-    Returns
-    -------
-    The path written.
-
-    Examples
-    --------
-    >>> import tamclass as tc
-    >>> tc.signatures.write_gmt("default", "tamclass_default.gmt")  # doctest: +SKIP
-    >>> net = decoupler.pp.read_gmt("tamclass_default.gmt")  # doctest: +SKIP
-    """
-    from .._io import write_text_atomic
-    from ._resolve import resolve
-
-    if signed not in _SIGNED:
-        raise SignatureError(f"signed={signed!r}: use 'split' (NAME_UP / NAME_DN sets) or 'suffix' (GENE+ / GENE-)")
+def gmt_text(sigs: dict[str, Signature], signed: str = "split") -> str:
+    """The GMT file content of resolved signatures; ``signed`` as in :func:`~tamclass.signatures.write_gmt`."""
     lines, names = [], set()
-    for sig in resolve(signatures, species=species).values():
+    for sig in sigs.values():
         desc = _description(sig)
         _check_token("description", desc, sig.name)
         for name, genes in _gmt_rows(sig, signed):
@@ -234,7 +198,4 @@ def write_gmt(signatures, path, *, species: str = "human", signed: str = "split"
                 raise SignatureError(f"two GMT sets would both be named {name!r}; rename one of the signatures")
             names.add(name)
             lines.append("\t".join([name, desc, *genes]))
-    try:
-        return write_text_atomic("\n".join(lines) + "\n", os.fspath(path))
-    except OSError as err:
-        raise TamclassIOError(f"cannot write GMT file {os.fspath(path)!r}: {err}") from err
+    return "\n".join(lines) + "\n"

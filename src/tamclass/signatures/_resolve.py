@@ -167,8 +167,9 @@ def _from_string(s: str, species: str, out: dict) -> None:
 
 
 def _add_item(item, species: str, out: dict) -> None:
-    """Add one ``signatures=`` element: a Signature, a GMT path, a library name / category / GMT path
-    string, or a dict of name -> genes.
+    """Add one ``signatures=`` element.
+
+    A Signature, a GMT path, a library name / category / GMT path string, or a dict of name -> genes.
     """
     if isinstance(item, Signature):
         _add(out, item)

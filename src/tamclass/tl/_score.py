@@ -1,4 +1,9 @@
-"""``tc.tl.score``: score gene signatures in every cell, all signatures in one pass over the matrix."""
+"""``tc.tl.score``: score gene signatures in every cell, all signatures in one pass over the matrix.
+
+The front door :func:`score` resolves (signatures, matrix, genes), computes (one pass of the scoring engine over
+the matrix's row blocks, :meth:`tamclass._data.MatrixSource.blocks`) and writes (``obsm``, ``uns``, optional
+``obs`` columns); each step is a named helper below.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,23 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .. import signatures as sigmod
 from .._data import _looks_like_mouse, describe_var_names, map_genes, resolve_matrix
 from .._errors import GeneOverlapError, InputError, NormalizationError, SignatureError, TamclassWarning
+from .._io import as_anndata
 from .._settings import logger, numba_threads
 from .._version import __version__
+from ..get import check_obs_free, scores_to_obs
+from ..pp._normalization import detect_normalization
+from ..scoring import _engine
+from ..scoring._registry import CTRL_SIZE, MAX_RANK, N_BINS, get_method
+from ..scoring._sets import IndexedSet
 
 __all__ = ["score"]
 
 
 def _implicit_names(signatures, species: str) -> set[str]:
     """Names of sets that came from ``"default"``, ``"all"`` or a category (skipped, not errors, when absent)."""
-    from .. import signatures as sigmod
-
     if isinstance(signatures, str):
         tokens = [signatures]
     elif isinstance(signatures, (list, tuple)) and all(isinstance(t, str) for t in signatures):
@@ -38,8 +48,6 @@ def _implicit_names(signatures, species: str) -> set[str]:
 
 
 def _library_version() -> str:
-    from .. import signatures as sigmod
-
     for attr in ("library_version", "LIBRARY_VERSION", "__version__"):
         value = getattr(sigmod, attr, None)
         if callable(value):
@@ -58,6 +66,31 @@ def _check_min_genes(min_genes) -> int:
     if isinstance(min_genes, bool) or int(min_genes) != min_genes or min_genes < 1:
         raise InputError(f"min_genes must be a positive integer, got {min_genes!r}")
     return int(min_genes)
+
+
+def _check_key(key_added) -> None:
+    if not isinstance(key_added, str) or not key_added:
+        raise InputError(f"key_added must be a non-empty string, got {key_added!r}")
+
+
+def _copy(adata):
+    if getattr(adata, "isbacked", False):
+        raise InputError(
+            "copy=True is not supported for an AnnData opened with backed='r' (it would load the whole matrix); "
+            "use copy=False (scores are written to the in-memory obsm/uns) or adata.to_memory() first"
+        )
+    return adata.copy()
+
+
+def _resolve_signatures(signatures, species: str) -> dict:
+    sigs = sigmod.resolve(signatures, species=species)
+    slashed = [n for n in sigs if "/" in n]
+    if slashed:
+        raise SignatureError(
+            f"signature names cannot contain '/' (h5ad files use it as a path separator): {slashed}; rename them, "
+            "e.g. {name.replace('/', '_'): genes}"
+        )
+    return sigs
 
 
 def _warn_species_mismatch(var_names, species: str) -> None:
@@ -85,28 +118,98 @@ def _overlap_hint(source, species: str) -> str:
     return f"{hint}; or lower min_genes="
 
 
-def _nonneg_stream(source, method, chunk_size, progress):
-    """A chunk stream factory; the first full pass checks values (finite; non-negative for rank-based
-    methods), later passes (the scoring pass of two-pass methods) skip the checks.
-    """
-    checked = [False]
+def _index_set(name: str, sig, found: dict, source, meth) -> tuple[IndexedSet, dict, int, int]:
+    """One signature as matrix columns, its provenance entry, and (genes present, genes in the set)."""
+    up = list(dict.fromkeys(sig.up))
+    down = [g for g in dict.fromkeys(sig.down) if g not in up]
+    up_found = [g for g in up if g in found]
+    down_found = [g for g in down if g in found]
+    indexed = IndexedSet(
+        name=name,
+        up=[found[g] for g in up_found],
+        down=[found[g] for g in down_found],
+        n_up_missing=len(up) - len(up_found),
+        n_down_missing=len(down) - len(down_found),
+    )
+    info = {
+        "genes_used": up_found + down_found,
+        "genes_matched": [str(source.var_names[found[g]]) for g in up_found + down_found],
+        "genes_missing": [g for g in up + down if g not in found],
+        "n_up": len(up_found),
+        "n_down": len(down_found),
+        "method": meth.name,
+        "version": str(sig.version or ""),
+        "category": str(sig.category or ""),
+    }
+    return indexed, info, len(up_found) + len(down_found), len(up) + len(down)
 
-    def chunks(desc: str):
-        check = not checked[0]
-        for start, stop, chunk in source.iter_chunks(chunk_size, check_finite=check, progress=progress, desc=desc):
-            if check and method.nonnegative and chunk.nnz and chunk.data.min() < 0:
-                k = int(np.argmax(chunk.data < 0))
-                row = int(np.searchsorted(chunk.indptr, k, side="right") - 1)
-                raise NormalizationError(
-                    f"method={method.name!r} ranks expression within each cell and needs non-negative values, but "
-                    f"{source.where} has {chunk.data[k]:.3g} in cell {source.obs_names[start + row]!r}, gene "
-                    f"{source.var_index[chunk.indices[k]]!r} (scaled data?); score the log-normalised or count "
-                    "matrix instead (use_raw=True or layer=...)"
-                )
-            yield start, stop, chunk
-        checked[0] = True
 
-    return chunks
+def _index_sets(sigs: dict, source, meth, min_genes: int, implicit: set[str], species: str):
+    """``(indexed sets, provenance per set, skipped names)``; too few genes in a named set is an error."""
+    all_genes = list(dict.fromkeys(g for s in sigs.values() for g in (*s.up, *s.down)))
+    found, _missing = map_genes(all_genes, source, species=species)
+    indexed, info, skipped, too_few, partial = [], {}, [], [], []
+    for name, sig in sigs.items():
+        one, entry, n_present, n_total = _index_set(name, sig, found, source, meth)
+        if n_present < min_genes:
+            if name in implicit:
+                skipped.append(name)
+            else:
+                too_few.append(f"{name!r} ({n_present} of {n_total})")
+            continue
+        if n_present < 0.5 * n_total:
+            partial.append(f"{name} ({n_present}/{n_total})")
+        indexed.append(one)
+        info[name] = entry
+    if too_few:
+        raise GeneOverlapError(
+            f"too few genes of these signatures are in {source.where} (need min_genes={min_genes}): "
+            f"{', '.join(too_few)}; {_overlap_hint(source, species)}"
+        )
+    if not indexed:
+        raise GeneOverlapError(
+            f"none of the {len(sigs)} signature(s) has {min_genes} or more genes in {source.where} "
+            f"({source.n_vars} genes); {_overlap_hint(source, species)}"
+        )
+    if partial:
+        logger.warning(
+            "%d signature(s) scored on fewer than half of their genes (genes in data/total): %s",
+            len(partial),
+            ", ".join(partial),
+        )
+    if skipped:
+        need = "no genes" if min_genes == 1 else f"fewer than {min_genes} genes"
+        warnings.warn(
+            f"skipped {len(skipped)} signature(s) with {need} in {source.where}: {', '.join(skipped)}",
+            TamclassWarning,
+            stacklevel=3,
+        )
+    return indexed, info, skipped
+
+
+def _check_normalization(source, meth) -> str:
+    """The detected normalisation; refuse scaled data for rank methods, warn when a z-score method gets counts."""
+    kind = detect_normalization(source)
+    if meth.nonnegative and kind == "scaled":
+        raise NormalizationError(
+            f"method={meth.name!r} ranks expression within each cell, but {source.where} has negative values "
+            "(scaled data?); score the log-normalised or count matrix instead (use_raw=True or layer=...)"
+        )
+    if not meth.nonnegative and kind in ("counts", "scaled", "unknown"):
+        warnings.warn(
+            f"method={meth.name!r} expects log-normalised expression but {source.where} looks like {kind!r} data; "
+            "normalise (sc.pp.normalize_total + sc.pp.log1p) or use method='rank'",
+            TamclassWarning,
+            stacklevel=3,
+        )
+    return kind
+
+
+def _compute(meth, indexed, source, params: dict, chunk_size, progress):
+    """All sets in one pass of the engine over the row blocks (sequential, or dask tasks for a dask array)."""
+    blocks = source.blocks(chunk_size, method=meth, progress=progress)
+    with numba_threads():
+        return _engine.score_chunks(meth, indexed, blocks, source.n_obs, source.n_vars, params)
 
 
 def score(
@@ -121,10 +224,10 @@ def score(
     chunk_size: int | None = None,
     random_state: int | None = 0,
     copy: bool = False,
-    max_rank: int = 1500,
+    max_rank: int = MAX_RANK,
     n_up: int | float | None = None,
-    ctrl_size: int = 50,
-    n_bins: int = 25,
+    ctrl_size: int = CTRL_SIZE,
+    n_bins: int = N_BINS,
     min_genes: int | None = None,
     species: str = "human",
     progress: bool | None = None,
@@ -220,118 +323,23 @@ def score(
     >>> adata.uns["tamclass"]["score"]["method"]
     'rank'
     """
-    from .._io import as_anndata
-    from ..get import check_obs_free, scores_to_obs
-    from ..scoring._engine import score_chunks
-    from ..scoring._registry import get_method
-    from ..scoring._sets import IndexedSet
-    from ..signatures import resolve
-
     adata = as_anndata(adata, mod, what="adata")
     meth = get_method(method)
     prefix = _obs_prefix(obs_columns)
-    if not isinstance(key_added, str) or not key_added:
-        raise InputError(f"key_added must be a non-empty string, got {key_added!r}")
+    _check_key(key_added)
     min_genes = _check_min_genes(min_genes)
     if copy:
-        if getattr(adata, "isbacked", False):
-            raise InputError(
-                "copy=True is not supported for an AnnData opened with backed='r' (it would load the whole matrix); "
-                "use copy=False (scores are written to the in-memory obsm/uns) or adata.to_memory() first"
-            )
-        adata = adata.copy()
-
-    sigs = resolve(signatures, species=species)
-    slashed = [n for n in sigs if "/" in n]
-    if slashed:
-        raise SignatureError(
-            f"signature names cannot contain '/' (h5ad files use it as a path separator): {slashed}; rename them, "
-            "e.g. {name.replace('/', '_'): genes}"
-        )
+        adata = _copy(adata)
+    # resolve: signatures, matrix, genes
+    sigs = _resolve_signatures(signatures, species)
     if prefix is not None:  # fail before the work, not after it
         check_obs_free(adata, [f"{prefix}{n}" for n in sigs], key_added)
     implicit = _implicit_names(signatures, species)
     source = resolve_matrix(adata, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols)
     _warn_species_mismatch(source.var_names, species)
-
-    all_genes = list(dict.fromkeys(g for s in sigs.values() for g in (*s.up, *s.down)))
-    found, _missing = map_genes(all_genes, source, species=species)
-
-    indexed, info, skipped, too_few, partial = [], {}, [], [], []
-    for name, sig in sigs.items():
-        up = list(dict.fromkeys(sig.up))
-        down = [g for g in dict.fromkeys(sig.down) if g not in up]
-        up_found = [g for g in up if g in found]
-        down_found = [g for g in down if g in found]
-        n_present = len(up_found) + len(down_found)
-        n_total = len(up) + len(down)
-        if n_present < min_genes:
-            if name in implicit:
-                skipped.append(name)
-            else:
-                too_few.append(f"{name!r} ({n_present} of {n_total})")
-            continue
-        if n_present < 0.5 * n_total:
-            partial.append(f"{name} ({n_present}/{n_total})")
-        indexed.append(
-            IndexedSet(
-                name=name,
-                up=[found[g] for g in up_found],
-                down=[found[g] for g in down_found],
-                n_up_missing=len(up) - len(up_found),
-                n_down_missing=len(down) - len(down_found),
-            )
-        )
-        info[name] = {
-            "genes_used": up_found + down_found,
-            "genes_matched": [str(source.var_names[found[g]]) for g in up_found + down_found],
-            "genes_missing": [g for g in up + down if g not in found],
-            "n_up": len(up_found),
-            "n_down": len(down_found),
-            "method": meth.name,
-            "version": str(sig.version or ""),
-            "category": str(sig.category or ""),
-        }
-    if too_few:
-        raise GeneOverlapError(
-            f"too few genes of these signatures are in {source.where} (need min_genes={min_genes}): "
-            f"{', '.join(too_few)}; {_overlap_hint(source, species)}"
-        )
-    if not indexed:
-        raise GeneOverlapError(
-            f"none of the {len(sigs)} signature(s) has {min_genes} or more genes in {source.where} "
-            f"({source.n_vars} genes); {_overlap_hint(source, species)}"
-        )
-
-    if partial:
-        logger.warning(
-            "%d signature(s) scored on fewer than half of their genes (genes in data/total): %s",
-            len(partial),
-            ", ".join(partial),
-        )
-    if skipped:
-        need = "no genes" if min_genes == 1 else f"fewer than {min_genes} genes"
-        warnings.warn(
-            f"skipped {len(skipped)} signature(s) with {need} in {source.where}: {', '.join(skipped)}",
-            TamclassWarning,
-            stacklevel=2,
-        )
-    from ..pp._normalization import detect_normalization
-
-    kind = detect_normalization(source)
-    if meth.nonnegative and kind == "scaled":
-        raise NormalizationError(
-            f"method={meth.name!r} ranks expression within each cell, but {source.where} has negative values "
-            "(scaled data?); score the log-normalised or count matrix instead (use_raw=True or layer=...)"
-        )
-    if not meth.nonnegative and kind in ("counts", "scaled", "unknown"):
-        warnings.warn(
-            f"method={meth.name!r} expects log-normalised expression but {source.where} looks like {kind!r} data; "
-            "normalise (sc.pp.normalize_total + sc.pp.log1p) or use method='rank'",
-            TamclassWarning,
-            stacklevel=2,
-        )
-
+    indexed, info, skipped = _index_sets(sigs, source, meth, min_genes, implicit, species)
+    kind = _check_normalization(source, meth)
+    # compute
     params = {
         "max_rank": max_rank,
         "n_up": n_up,
@@ -339,15 +347,8 @@ def score(
         "n_bins": n_bins,
         "random_state": random_state,
     }
-    from .. import _dask
-
-    if _dask.is_dask(source.X):  # block-parallel on dask's scheduler / a distributed cluster
-        values, plan = _dask.score_dask(meth, indexed, source, params, chunk_size=chunk_size)
-    else:
-        chunks = _nonneg_stream(source, meth, chunk_size, progress)
-        with numba_threads():
-            values, plan = score_chunks(meth, indexed, chunks, source.n_obs, source.n_vars, params)
-
+    values, plan = _compute(meth, indexed, source, params, chunk_size, progress)
+    # write
     names = [s.name for s in indexed]
     new = pd.DataFrame(values, index=pd.Index(adata.obs_names), columns=names)
     _write(adata, key_added, new, _provenance(meth, plan, params, source, kind, info, skipped, layer, use_raw, species))

@@ -155,7 +155,26 @@ def test_raising_a_signature_gene_never_lowers_its_rank_score(data, pick, delta,
     Y = X.copy()
     Y[cell, genes.index(gene)] += delta
     after = _scores(Y, genes, {name: sigs[name]}, "rank", max_rank=max_rank)[name].iloc[cell]
-    assert after >= before - 1e-15, (before, after)
+    if after < before - 1e-15:
+        # UCell's own definition can do this: average ranks of ties straddling the max_rank cut-off move when a
+        # gene joins the tie (found by hypothesis: a gene raised from 2 to 3 ties with two signature genes at 3
+        # and pushes them past max_rank=10). Then the peer must show the same drop.
+        assert _pyucell_drop(X, Y, genes, {name: sigs[name]}, max_rank, cell) == pytest.approx(
+            before - after, abs=1e-6
+        ), (before, after)
+
+
+def _pyucell_drop(X, Y, genes, sigs, max_rank, cell):
+    pyucell = pytest.importorskip("pyucell")
+    import anndata as ad
+
+    out = []
+    for M in (X, Y):
+        a = ad.AnnData(np.asarray(M, dtype=float), var=pd.DataFrame(index=genes))
+        a.obs_names = [f"c{i}" for i in range(M.shape[0])]
+        pyucell.compute_ucell_scores(a, sigs, max_rank=max_rank, n_jobs=1)
+        out.append(float(a.obs[f"{next(iter(sigs))}_UCell"].iloc[cell]))
+    return out[0] - out[1]
 
 
 @pytest.mark.parametrize("method", METHODS)

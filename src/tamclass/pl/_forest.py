@@ -7,11 +7,18 @@ classes' ``.plot()`` call this function).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._errors import InputError
+from ._axes import target_axes
+from ._docs import plot_docs
 from ._utils import finish
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 _NOTE = "Research use only; not a per-patient risk prediction."
 
@@ -23,7 +30,7 @@ def _rows_from(result, exp):
     ``studies`` and the pooled ``estimate``; a Cox result has a ``summary`` with ``log_hr``, ``ci_lower``,
     ``ci_upper``, ``n`` and ``events`` per feature.
     """
-    summary = getattr(result, "summary", None)
+    summary: Any = getattr(result, "summary", None)
     if hasattr(result, "cohorts") and hasattr(result, "meta"):
         meta = result.meta
         exp = True if exp is None else exp
@@ -63,20 +70,21 @@ def _rows_from(result, exp):
     )
 
 
+@plot_docs("tamclass_forest.png")
 def forest(
-    result,
+    result: Any,
     *,
     exp: bool | None = None,
     prediction_interval: bool = True,
     annotate: bool = True,
     title: str | None = None,
-    ax=None,
+    ax: Axes | None = None,
     show: bool | None = None,
     save: str | Path | bool | None = None,
-    figsize=None,
+    figsize: tuple[float, float] | None = None,
     color: str = "C0",
     return_fig: bool = False,
-):
+) -> Axes | Figure | None:
     """Forest plot: one row per study / cohort / feature, the pooled diamond below.
 
     Parameters
@@ -94,16 +102,7 @@ def forest(
         Axes title (default none).
     ax
         Matplotlib Axes to draw into (default: a new figure).
-    show
-        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
-        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
-        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
-        window); otherwise return the Axes.
-    save
-        File to write the figure to (format from the suffix, PNG without one; ``True``:
-        ``tamclass_forest.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    {show_save_return}
     figsize
         Size of a new figure (default: grows with the number of rows).
     color
@@ -118,14 +117,11 @@ def forest(
     >>> res = tc.prognosis.meta_analysis(df, effect="hr", ci=("lo", "hi"))
     >>> ax = tc.pl.forest(res, show=False)
     """
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Polygon
 
     labels, est, lo, hi, w, pooled, xlabel, exp = _rows_from(result, exp)
     n = len(labels)
-    own = ax is None
-    if own:
-        _, ax = plt.subplots(figsize=figsize or (7.5, 0.32 * (n + 3) + 1.2))
+    fig, ax, own = target_axes(ax, figsize or (7.5, 0.32 * (n + 3) + 1.2))
     tf = np.exp if exp else (lambda x: x)
     ys = np.arange(n, 0, -1) + (1.5 if pooled else 0)
     sizes = 20 + 180 * (w / np.nanmax(w)) if w is not None and np.nanmax(w) > 0 else np.full(n, 40.0)
@@ -173,6 +169,4 @@ def forest(
     )
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return finish(
-        ax.figure, ax, own_figure=own, show=show, save=save, return_fig=return_fig, default_name="tamclass_forest"
-    )
+    return finish(fig, ax, own_figure=own, show=show, save=save, return_fig=return_fig, default_name="tamclass_forest")

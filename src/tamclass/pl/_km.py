@@ -7,28 +7,36 @@ Draws a fitted result (``tc.prognosis.km(...)``, or anything with the same attri
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .._errors import InputError
+from ._axes import target_axes
+from ._docs import plot_docs
 from ._forest import _NOTE
 from ._utils import finish
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
+
+@plot_docs("tamclass_km.png")
 def km(
-    result,
+    result: Any,
     duration: str | None = None,
     event: str | None = None,
     feature: str | None = None,
     *,
-    split="median",
+    split: str | float = "median",
     ci: bool = True,
     at_risk: bool = False,
     title: str | None = None,
-    ax=None,
+    ax: Axes | None = None,
     show: bool | None = None,
     save: str | Path | bool | None = None,
-    figsize=(5.5, 4.2),
+    figsize: tuple[float, float] = (5.5, 4.2),
     return_fig: bool = False,
-):
+) -> Axes | Figure | None:
     """Kaplan-Meier curves per group with the log-rank p-value.
 
     Parameters
@@ -50,16 +58,7 @@ def km(
         Axes title (default: the feature and the split).
     ax
         Matplotlib Axes to draw into (default: a new figure).
-    show
-        ``True``: show the figure and return ``None``; ``False``: return the Axes. ``None``
-        (default, the same in every ``tc.pl`` function): show only a figure tamclass made (no
-        ``ax=``) when ``scanpy.settings.autoshow`` is on and the backend can display it (a notebook, a
-        window); otherwise return the Axes.
-    save
-        File to write the figure to (format from the suffix, PNG without one; ``True``:
-        ``tamclass_km.png``). Prefer ``return_fig=True`` and ``fig.savefig``.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure` (not shown).
+    {show_save_return}
     figsize
         Size of a new figure.
 
@@ -72,17 +71,13 @@ def km(
     >>> res = tc.prognosis.km(df, "os_time", "os_event", "score_IHC_CD163")
     >>> ax = tc.pl.km(res, show=False)
     """
-    import matplotlib.pyplot as plt
-
     if not hasattr(result, "fitters"):
         fit = f"tc.prognosis.km(data, {duration!r}, {event!r}, {feature!r}, split={split!r}).plot()"
         raise InputError(
             "pass a tc.prognosis.km result"
             + (f"; to fit and plot from a table: {fit}" if None not in (duration, event, feature) else ".")
         )
-    own = ax is None
-    if own:
-        _, ax = plt.subplots(figsize=figsize)
+    fig, ax, own = target_axes(ax, figsize)
     for g, kmf in result.fitters.items():
         n = int(result.summary.loc[g, "n"])
         kmf.plot_survival_function(ax=ax, ci_show=ci, label=f"{g} (n={n})")
@@ -99,6 +94,4 @@ def km(
     ax.annotate(
         _NOTE, xy=(0, 0), xycoords="figure fraction", xytext=(4, 2), textcoords="offset points", fontsize=6, color="0.4"
     )
-    return finish(
-        ax.figure, ax, own_figure=own, show=show, save=save, return_fig=return_fig, default_name="tamclass_km"
-    )
+    return finish(fig, ax, own_figure=own, show=show, save=save, return_fig=return_fig, default_name="tamclass_km")

@@ -88,8 +88,9 @@ def run(
 
     Returns
     -------
-    A :class:`RunResult` holding ``adata`` and the per-sample table (``None`` without ``sample_key``); its
-    methods give the per-cell table, a text summary and the TSV files. Writes what the steps write:
+    A :class:`~tamclass.tl._run.RunResult` holding ``adata`` and the per-sample table (``None`` without
+    ``sample_key``); its methods give the per-cell table, a text summary and the TSV files. Writes what the steps
+    write:
     ``obsm[f"{key_added}_scores"]``, ``obs[f"{key_added}_celltype" | "_is_macrophage" | "_state" | ...]``,
     ``uns[key_added]`` (provenance; ``"samples"`` with ``sample_key``).
 
@@ -135,8 +136,10 @@ class RunResult:
         The per-sample table of :func:`tamclass.tl.summarize`, or ``None`` (no ``sample_key``).
     key_added
         Prefix of the keys the results were written under.
-    sample_key, groupby
-        The ``obs`` columns the run used (``None`` when not given).
+    sample_key
+        The ``obs`` column of samples the run used (``None`` when not given).
+    groupby
+        The ``obs`` column of clusters the run used (``None`` when not given).
     """
 
     adata: AnnData

@@ -104,15 +104,42 @@ def run(
     >>> result.samples  # the per-sample table, also in adata.uns["tamclass"]["samples"]  # doctest: +SKIP
     >>> result.write_tables("results/")  # cells.tsv, samples.tsv, signatures.tsv  # doctest: +SKIP
     """
-    data = {"layer": layer, "use_raw": use_raw, "gene_symbols": gene_symbols, "species": species}
     logger.info("scoring signatures %r with method=%r on %d cells", signatures, method, adata.n_obs)
-    _score.score(adata, signatures, method=method, key_added=key_added, random_state=random_state, **data)
+    _score.score(
+        adata,
+        signatures,
+        method=method,
+        layer=layer,
+        use_raw=use_raw,
+        gene_symbols=gene_symbols,
+        species=species,
+        key_added=key_added,
+        random_state=random_state,
+    )
     logger.info("gating macrophages%s", f" (majority vote per {groupby!r})" if groupby else "")
-    _gate.gate(adata, groupby=groupby, key_added=key_added, random_state=random_state, **data)
+    _gate.gate(
+        adata,
+        groupby=groupby,
+        layer=layer,
+        use_raw=use_raw,
+        gene_symbols=gene_symbols,
+        species=species,
+        key_added=key_added,
+        random_state=random_state,
+    )
     if classify or model is not None:
         logger.info("classifying macrophages%s", " with the given model" if model is not None else "")
         _classify.classify(
-            adata, model, device=device, groupby=groupby, key_added=key_added, random_state=random_state, **data
+            adata,
+            model,
+            device=device,
+            groupby=groupby,
+            layer=layer,
+            use_raw=use_raw,
+            gene_symbols=gene_symbols,
+            species=species,
+            key_added=key_added,
+            random_state=random_state,
         )
     samples = None
     if sample_key is not None:
@@ -184,9 +211,7 @@ class RunResult:
             row = {"signature": name}
             if isinstance(info, dict):
                 for k, v in info.items():
-                    if isinstance(v, (list, tuple)) or hasattr(v, "tolist"):
-                        v = ",".join(map(str, list(v)))
-                    row[k] = v
+                    row[k] = ",".join(map(str, list(v))) if isinstance(v, (list, tuple)) or hasattr(v, "tolist") else v
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -203,8 +228,8 @@ class RunResult:
             lines.append("cell types (gate): " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
         st = adata.obs.get(f"{key}_state")
         if st is not None:
-            shown = ", ".join(f"{k} {v:,}" for k, v in st.value_counts().items() if v and k != "not macrophage")
-            lines.append("macrophage states: " + shown)
+            states = [f"{k} {v:,}" for k, v in st.value_counts().items() if v and k != "not macrophage"]
+            lines.append("macrophage states: " + ", ".join(states))
         sub = adata.obs.get(f"{key}_subset")
         if sub is not None:
             shown = [f"{k} {v:,}" for k, v in sub.value_counts().items() if v and k != "not macrophage"]

@@ -1,9 +1,10 @@
 """The ``tamclass`` command line: a thin shell over the Python API.
 
-Every subcommand calls the public functions (``tc.tl.score``, ``tc.tl.gate``, ``tc.tl.classify``,
-``tc.tl.summarize``, ``tc.tl.train``, ``tc.signatures.*``, ``tc.prognosis.meta_analysis``) and never
-re-implements them. Output files are written atomically (temporary file + rename), the input file is
-never modified, and output paths are checked before any expensive work starts.
+Every subcommand calls the public functions (``tc.tl.run`` = score -> gate -> classify -> summarize and its
+result's tables, ``tc.tl.train``, ``tc.signatures.*``, ``tc.prognosis.meta_analysis``) and never re-implements
+them: this module only parses arguments, checks and reads/writes files, prints and maps errors to exit codes.
+Output files are written atomically (temporary file + rename), the input file is never modified, and output
+paths are checked before any expensive work starts.
 
 Exit codes: 0 success; 2 a usage or input error (one line on stderr, ``tamclass: error: ...``; add
 ``-v`` for the traceback); 1 an unexpected internal error; 130 interrupted (Ctrl-C; no partial output).
@@ -26,7 +27,23 @@ import contextlib
 import logging
 import sys
 import warnings
-from pathlib import Path
+
+# lazy namespaces and light modules only: `tamclass --help` must not import pandas, torch or lifelines
+from . import classifier, datasets, pl, prognosis, tl
+from ._errors import InputError, TamclassError, TamclassIOError
+from ._io import (
+    atomic_path,
+    check_input_path,
+    check_output_dir,
+    check_output_path,
+    read_h5ad,
+    write_h5ad_atomic,
+    write_results_backed,
+    write_table_atomic,
+)
+from ._settings import logger
+from ._version import __version__
+from .classifier._device import resolve_device
 
 PROG = "tamclass"
 EXIT_USER = 2
@@ -45,12 +62,6 @@ def _echo(args, text: str = "") -> None:
         print(text, flush=True)
 
 
-def _log():
-    from ._settings import logger
-
-    return logger
-
-
 def _signature_args(values: list[str] | None):
     """``--signatures`` values -> what ``tc.signatures.resolve`` accepts (names, categories, GMT paths)."""
     if not values:
@@ -63,14 +74,12 @@ def _signature_args(values: list[str] | None):
 
 def _resolve_signatures(values, species: str):
     """Resolve names / categories / .gmt files to ``dict[name, Signature]`` (raises SignatureError early)."""
-    import tamclass as tc
+    from .signatures import resolve  # imported here: tamclass.signatures imports pandas (keeps --help fast)
 
-    return tc.signatures.resolve(_signature_args(values), species=species)
+    return resolve(_signature_args(values), species=species)
 
 
 def _check_obs_key(adata, key: str | None, option: str) -> None:
-    from ._errors import InputError
-
     if key is not None and key not in adata.obs.columns:
         cols = ", ".join(map(str, list(adata.obs.columns)[:20])) or "none"
         raise InputError(f"{option} {key!r} is not a column of obs; available columns: {cols}")
@@ -80,178 +89,20 @@ def _check_device(device: str) -> None:
     """Fail fast on --device cuda without a GPU (before reading data), using the classifier's own check."""
     if device in (None, "auto", "cpu"):
         return
-    from .classifier._device import resolve_device
-
     resolve_device(device)
 
 
-def _maybe_kwargs(func, **kwargs):
-    """Keep only the keyword arguments ``func`` accepts (optional extras such as device / random_state)."""
-    import inspect
-
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return kwargs
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return kwargs
-    return {k: v for k, v in kwargs.items() if k in params}
-
-
-# ------------------------------------------------------------------------------------- the pipeline
-def run_pipeline(
-    adata,
-    *,
-    signatures="default",
-    method: str = "rank",
-    layer: str | None = None,
-    use_raw: bool | None = None,
-    gene_symbols: str | None = None,
-    species: str = "human",
-    groupby: str | None = None,
-    sample_key: str | None = None,
-    model=None,
-    classify: bool = True,
-    device: str = "auto",
-    seed: int = 0,
-    key_added: str = "tamclass",
-):
-    """Score -> gate -> classify -> summarize on ``adata`` in place (what ``tamclass score`` runs).
-
-    Every option goes to every step that takes it: the data options (``layer``, ``use_raw``, ``gene_symbols``,
-    ``species``) to score, gate and classify, which each read the expression; ``groupby`` to gate (cluster
-    majority vote) and classify (passed on when it has to gate); ``seed`` as ``random_state`` to all three.
-    Returns the per-sample table (or ``None`` without ``sample_key``).
-    """
-    import tamclass as tc
-
-    log = _log()
-    data = {"layer": layer, "use_raw": use_raw, "gene_symbols": gene_symbols, "species": species}
-    log.info("scoring signatures %r with method=%r on %d cells", signatures, method, adata.n_obs)
-    tc.tl.score(adata, signatures, method=method, key_added=key_added, random_state=seed, **data)
-    log.info("gating macrophages%s", f" (majority vote per {groupby!r})" if groupby else "")
-    tc.tl.gate(adata, groupby=groupby, key_added=key_added, random_state=seed, **data)
-    if classify or model is not None:
-        log.info("classifying macrophages%s", " with the given model" if model is not None else "")
-        tc.tl.classify(adata, model, device=device, groupby=groupby, key_added=key_added, random_state=seed, **data)
-    table = None
-    if sample_key is not None:
-        log.info("summarising per %r", sample_key)
-        table = tc.tl.summarize(adata, sample_key, key_added=key_added)
-    return table
-
-
-def _summary_lines(adata, key: str, table=None, sample_key: str | None = None) -> list[str]:
-    """A short, friendly text summary of what was found."""
-    import pandas as pd
-
-    lines = [f"{adata.n_obs:,} cells x {adata.n_vars:,} genes"]
-    scores = adata.obsm.get(f"{key}_scores")
-    if scores is not None:
-        lines.append(f"signatures scored: {scores.shape[1]} (obsm[{key + '_scores'!r}])")
-    ct = adata.obs.get(f"{key}_celltype")
-    if ct is not None:
-        counts = ct.value_counts()
-        lines.append("cell types (gate): " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
-    st = adata.obs.get(f"{key}_state")
-    if st is not None:
-        counts = st.value_counts()
-        lines.append(
-            "macrophage states: " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v and k != "not macrophage")
-        )
-    sub = adata.obs.get(f"{key}_subset")
-    if sub is not None:
-        counts = sub.value_counts()
-        shown = [f"{k} {v:,}" for k, v in counts.items() if v and k != "not macrophage"]
-        if shown:
-            lines.append("TAM subsets: " + ", ".join(shown))
-    lab = adata.obs.get(f"{key}_label")
-    if lab is not None:
-        lines.append("model labels: " + ", ".join(f"{k} {v:,}" for k, v in lab.value_counts().items() if v))
-    if table is not None and len(table):
-        cols = [
-            c
-            for c in (
-                "n_cells",
-                "n_macrophages",
-                "macrophage_fraction",
-                "state_fraction_M1-like",
-                "state_fraction_M2-like",
-                "polarization_mean",
-            )
-            if c in table.columns
-        ]
-        if cols:
-            with pd.option_context("display.width", 120, "display.max_columns", 20, "display.precision", 3):
-                lines.append("")
-                lines.append(f"per-sample summary ({sample_key}):")
-                lines.extend(table[cols].to_string().splitlines())
-    return lines
-
-
-def _cell_table(adata, key: str):
-    """Obs columns written by tamclass + scores (+ probabilities), one row per cell."""
-    import pandas as pd
-
-    parts = [adata.obs[[c for c in adata.obs.columns if str(c).startswith(f"{key}_")]]]
-    for suffix in ("scores", "state_proba", "subset_proba", "label_proba"):
-        m = adata.obsm.get(f"{key}_{suffix}")
-        if isinstance(m, pd.DataFrame):
-            prefix = "score_" if suffix == "scores" else f"{suffix.replace('_proba', '')}_proba_"
-            parts.append(m.add_prefix(prefix))
-    out = pd.concat(parts, axis=1)
-    out.index.name = "cell"
-    return out
-
-
-def _write_tables(adata, outdir: Path, key: str, table, inputs) -> list[Path]:
-    from ._io import write_table_atomic
-
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = [write_table_atomic(_cell_table(adata, key), outdir / "cells.tsv", inputs=inputs)]
-    if table is not None:
-        t = table.copy()
-        t.index.name = t.index.name or "sample"
-        written.append(write_table_atomic(t, outdir / "samples.tsv", inputs=inputs))
-    prov = adata.uns.get(key, {}).get("score", {}) if isinstance(adata.uns.get(key), dict) else {}
-    genes = _signature_genes_table(prov)
-    if genes is not None:
-        written.append(write_table_atomic(genes, outdir / "signatures.tsv", inputs=inputs, index=False))
-    return written
-
-
-def _signature_genes_table(prov):
-    """Per-signature genes used / missing from uns[key]['score'] (whatever layout the scorer chose)."""
-    import pandas as pd
-
-    sigs = prov.get("signatures") if isinstance(prov, dict) else None
-    if not isinstance(sigs, dict) or not sigs:
-        return None
-    rows = []
-    for name, info in sigs.items():
-        row = {"signature": name}
-        if isinstance(info, dict):
-            for k, v in info.items():
-                if isinstance(v, (list, tuple)) or hasattr(v, "tolist"):
-                    v = ",".join(map(str, list(v)))
-                row[k] = v
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _record_cli(adata, key: str, argv: list[str] | None) -> None:
+    """Add the command line to the provenance (strings only: h5ad-safe)."""
+    entry = adata.uns.get(key)
+    if isinstance(entry, dict):
+        argv = sys.argv[1:] if argv is None else argv
+        entry["cli"] = {"command": " ".join([PROG, *map(str, argv)])[:2000]}
 
 
 # ---------------------------------------------------------------------------------------- commands
 def cmd_score(args) -> int:
-    import tamclass as tc
-
-    from ._io import (
-        check_input_path,
-        check_output_dir,
-        check_output_path,
-        read_h5ad,
-        write_h5ad_atomic,
-        write_results_backed,
-    )
-
+    """``tamclass score``: read an .h5ad, run ``tc.tl.run``, write the .h5ad (+ tables, report)."""
     src = check_input_path(args.input)
     out = check_output_path(args.output, inputs=[src])
     report = check_output_path(args.report, inputs=[src, out], what="report file") if args.report else None
@@ -259,10 +110,9 @@ def cmd_score(args) -> int:
     if report is not None and report.resolve() == out.resolve():
         raise _UsageError("--report and -o must be different files")
     # fail fast on bad signatures / model before reading a possibly large file; the spec itself (not the
-    # resolved sets) goes to tc.tl.score so that sets implied by "default"/categories may be skipped there
+    # resolved sets) goes to tc.tl.run so that sets implied by "default"/categories may be skipped there
     _resolve_signatures(args.signatures, args.species)
-    signatures = _signature_args(args.signatures)
-    model = tc.Model.load(check_input_path(args.model, what="model file")) if args.model else None
+    model = classifier.Model.load(check_input_path(args.model, what="model file")) if args.model else None
     if model is not None or not args.no_classify:
         _check_device(args.device)
 
@@ -270,9 +120,9 @@ def cmd_score(args) -> int:
     try:
         _check_obs_key(adata, args.sample_key, "--sample-key")
         _check_obs_key(adata, args.groupby, "--groupby")
-        table = run_pipeline(
+        result = tl.run(
             adata,
-            signatures=signatures,
+            _signature_args(args.signatures),
             method=args.method,
             layer=args.layer,
             use_raw=True if args.use_raw else None,
@@ -283,10 +133,10 @@ def cmd_score(args) -> int:
             model=model,
             classify=not args.no_classify,
             device=args.device,
-            seed=args.seed,
+            random_state=args.seed,
             key_added=args.key_added,
         )
-        _record_cli(adata, args)
+        _record_cli(adata, args.key_added, getattr(args, "argv", None))
         if args.backed:
             write_results_backed(adata, src, out)
         else:
@@ -295,23 +145,12 @@ def cmd_score(args) -> int:
             )
         written = [out]
         if tabledir is not None:
-            written += _write_tables(adata, tabledir, args.key_added, table, inputs=[src])
+            written += result.write_tables(tabledir, inputs=[src])
         if report is not None:
-            from .report import write_report
-
             written.append(
-                write_report(
-                    adata,
-                    report,
-                    key_added=args.key_added,
-                    groupby=args.groupby,
-                    sample_key=args.sample_key,
-                    input_name=src.name,
-                    inputs=[src, out],
-                    cancer_type=args.cancer_type,
-                )
+                result.write_report(report, input_name=src.name, inputs=[src, out], cancer_type=args.cancer_type)
             )
-        for line in _summary_lines(adata, args.key_added, table, args.sample_key):
+        for line in result.summary_lines():
             _echo(args, line)
         _echo(args, "wrote: " + ", ".join(str(p) for p in written))
     finally:
@@ -320,63 +159,41 @@ def cmd_score(args) -> int:
     return 0
 
 
-def _record_cli(adata, args) -> None:
-    """Add the command line to the provenance (strings only: h5ad-safe)."""
-    key = args.key_added
-    entry = adata.uns.get(key)
-    if isinstance(entry, dict):
-        argv = getattr(args, "argv", None)
-        argv = sys.argv[1:] if argv is None else argv
-        entry["cli"] = {"command": " ".join([PROG, *map(str, argv)])[:2000]}
-
-
 def cmd_demo(args) -> int:
-    import tamclass as tc
-
-    from ._io import check_output_path, write_h5ad_atomic
-
+    """``tamclass demo``: ``tc.tl.run`` on the bundled demo data; prints a summary (+ writes .h5ad, report)."""
     out = check_output_path(args.output) if args.output else None
     report = check_output_path(args.report, inputs=[out] if out else (), what="report file") if args.report else None
     _check_device(args.device)
-    adata = tc.datasets.demo()
+    adata = datasets.demo()
     _echo(args, "tamclass demo: 559 myeloid-rich human immune cells bundled with tamclass")
     _echo(args, "  (CellTypist sample data, Dominguez Conde et al. 2022 Science, doi:10.1126/science.abl5197;")
     _echo(args, "   obs['sample'] is an illustrative 3-way split of the cells, not real samples)")
     _echo(args)
     # the demo is a first-contact command: collect the pipeline's notes instead of flooding the screen
     verbose = getattr(args, "verbose", 0) or 0
-    logger = _log()
     level = logger.level
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if not verbose:
             logger.setLevel(logging.ERROR)
         try:
-            table = run_pipeline(adata, sample_key="sample", device=args.device, seed=args.seed)
+            result = tl.run(adata, sample_key="sample", device=args.device, random_state=args.seed)
         finally:
             logger.setLevel(level)
     notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
     if verbose:
         for text in notes:
             print(f"{PROG}: warning: {text}", file=sys.stderr)
-    _record_cli(adata, argparse.Namespace(key_added="tamclass", argv=args.argv))
-    for line in _summary_lines(adata, "tamclass", table, "sample"):
+    _record_cli(adata, result.key_added, getattr(args, "argv", None))
+    for line in result.summary_lines():
         _echo(args, line)
     written = []
     if out is not None:
         written.append(write_h5ad_atomic(adata, out))
     if report is not None:
-        from .report import write_report
-
+        # the report also summarises the scores per cluster (the run itself gates cell by cell)
         written.append(
-            write_report(
-                adata,
-                report,
-                groupby="leiden",
-                sample_key="sample",
-                input_name="tamclass demo",
-                inputs=[out] if out else (),
-            )
+            result.write_report(report, groupby="leiden", input_name="tamclass demo", inputs=[out] if out else ())
         )
     if notes and not verbose:  # never hide what limits the result: one line each, the full text with -v
         _echo(args, f"\n{len(notes)} warning(s):")
@@ -390,15 +207,14 @@ def cmd_demo(args) -> int:
 
 
 def cmd_signatures(args) -> int:
+    """``tamclass signatures list|show|export``: the curated signature library."""
     import pandas as pd
 
-    import tamclass as tc
+    from . import signatures  # imported here: tamclass.signatures imports pandas (keeps --help fast)
 
     action = args.action
     if action == "list":
-        df = tc.signatures.available(
-            **_maybe_kwargs(tc.signatures.available, species=args.species, category=args.category)
-        )
+        df = signatures.available(species=args.species, category=args.category)
         if args.category is not None and "category" in df.columns:
             df = df.loc[df["category"] == args.category]
         cols = [c for c in ("n_genes", "category", "species", "in_default", "grade", "citation") if c in df.columns]
@@ -414,42 +230,19 @@ def cmd_signatures(args) -> int:
                 print(view.to_string())
         return 0
     if action == "show":
-        show = getattr(tc.signatures, "show", None)
-        if show is not None:
-            text = show(args.name, **_maybe_kwargs(show, species=args.species))
-            print(text if isinstance(text, str) else str(text))
-            return 0
-        sig = next(iter(tc.signatures.resolve(args.name, species=args.species).values()))
-        print(_describe_signature(sig))
+        print(signatures.show(args.name, species=args.species))
         return 0
     if action == "export":
-        from ._io import atomic_path
-
         sigs = _resolve_signatures(args.names, args.species)
         with atomic_path(args.output) as tmp:
-            tc.signatures.write_gmt(sigs, tmp)
+            signatures.write_gmt(sigs, tmp)
         _echo(args, f"wrote {len(sigs)} signatures to {args.output}")
         return 0
     raise _UsageError(f"unknown signatures action {action!r}")  # pragma: no cover - argparse prevents it
 
 
-def _describe_signature(sig) -> str:
-    lines = [f"{sig.name}"]
-    for field in ("category", "species", "citation", "doi", "pmid", "grade", "version", "notes"):
-        value = getattr(sig, field, None)
-        if value not in (None, "", ()):
-            lines.append(f"  {field}: {value}")
-    lines.append(f"  up ({len(sig.up)}): {', '.join(sig.up)}")
-    if sig.down:
-        lines.append(f"  down ({len(sig.down)}): {', '.join(sig.down)}")
-    return "\n".join(lines)
-
-
 def cmd_train(args) -> int:
-    import tamclass as tc
-
-    from ._io import check_input_path, check_output_path, read_h5ad
-
+    """``tamclass train``: ``tc.tl.train`` on labelled cells; writes the model file."""
     src = check_input_path(args.input)
     out = check_output_path(args.output, inputs=[src], what="model file")
     _check_device(args.device)
@@ -470,7 +263,7 @@ def cmd_train(args) -> int:
             kwargs["epochs"] = args.epochs
         if args.hidden is not None:
             kwargs["hidden"] = args.hidden
-        model = tc.tl.train(adata, args.label_key, **kwargs)
+        model = tl.train(adata, args.label_key, **kwargs)
     finally:
         if args.backed and getattr(adata, "file", None) is not None:
             adata.file.close()
@@ -481,9 +274,6 @@ def cmd_train(args) -> int:
 
 
 def _read_gene_list(path) -> list[str]:
-    from ._errors import InputError
-    from ._io import check_input_path
-
     p = check_input_path(path, what="gene list file")
     genes = [g.strip() for line in p.read_text().splitlines() for g in line.replace(",", "\t").split("\t")]
     genes = [g for g in genes if g and not g.startswith("#")]
@@ -493,12 +283,8 @@ def _read_gene_list(path) -> list[str]:
 
 
 def cmd_meta(args) -> int:
+    """``tamclass meta``: ``tc.prognosis.meta_analysis`` of a study table; writes a TSV (+ forest plot)."""
     import pandas as pd
-
-    import tamclass as tc
-
-    from ._errors import TamclassIOError
-    from ._io import atomic_path, check_input_path, check_output_path, write_table_atomic
 
     src = check_input_path(args.input)
     out = check_output_path(args.output, inputs=[src])
@@ -522,9 +308,9 @@ def cmd_meta(args) -> int:
         kwargs["subgroup"] = args.subgroup
     kwargs["exp"] = True  # `tamclass meta` pools hazard ratios: report and plot them on the HR scale
     if args.hr is not None:
-        result = tc.prognosis.meta_analysis(data, effect=args.hr, ci=(args.lower, args.upper), **kwargs)
+        result = prognosis.meta_analysis(data, effect=args.hr, ci=(args.lower, args.upper), **kwargs)
     else:
-        result = tc.prognosis.meta_analysis(data, effect=args.effect or "log_hr", se=args.se, **kwargs)
+        result = prognosis.meta_analysis(data, effect=args.effect or "log_hr", se=args.se, **kwargs)
     table = _meta_table(result)
     write_table_atomic(table, out, inputs=[src], index=False)
     written = [out]
@@ -534,7 +320,7 @@ def cmd_meta(args) -> int:
         matplotlib.use("Agg", force=True)
         import matplotlib.pyplot as plt
 
-        ax = tc.pl.forest(result, show=False)
+        ax = pl.forest(result, show=False)
         fig = ax.figure if hasattr(ax, "figure") else plt.gcf()
         with atomic_path(plot, inputs=[src, out], what="plot file") as tmp:
             fig.savefig(tmp, format=(plot.suffix.lstrip(".").lower() or "png"), dpi=150, bbox_inches="tight")
@@ -609,8 +395,7 @@ def _add_device_seed(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._version import __version__
-
+    """The argument parser of every subcommand (also renders docs/cli.md)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Score, gate and classify tumour-associated macrophages in single-cell RNA-seq (.h5ad). "
@@ -844,8 +629,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --------------------------------------------------------------------------------------------- main
 def _configure_logging(verbose: int, quiet: int) -> None:
-    from ._settings import logger
-
     if quiet:
         logger.setLevel(logging.ERROR)
     elif verbose >= 2:
@@ -877,8 +660,6 @@ def main(argv: list[str] | None = None) -> int:
             return
         where = f" ({category.__name__})" if verbose else ""
         print(f"{PROG}: warning: {' '.join(str(message).split())}{where}", file=sys.stderr)
-
-    from ._errors import TamclassError
 
     old_showwarning = warnings.showwarning
     warnings.showwarning = _showwarning

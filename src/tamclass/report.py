@@ -182,9 +182,9 @@ def _sec_signatures(adata, key: str) -> str:
     if not names:
         return _missing("no signature scores found (run tamclass.tl.score)")
     try:
-        import tamclass as tc
+        from .signatures import available
 
-        lib = tc.signatures.available()
+        lib = available()
     except Exception as exc:  # noqa: BLE001 - library metadata is optional for the report
         logger.debug("signature library unavailable for the report: %s", exc)
         lib = pd.DataFrame()
@@ -417,6 +417,7 @@ def _quality_row(what: str, info: dict, conf: pd.Series | None) -> dict:
 
 def _state_status(cl: dict, which: str, col_present: bool, labelled: bool = False) -> str:
     """What really happened to this label, from the sub-model's own status (not classify's summary line).
+
     ``labelled``: some macrophage got a label (evidence calls exist even when no network was trained).
     """
     info = _model_info(cl, which)

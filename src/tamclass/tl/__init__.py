@@ -19,6 +19,7 @@ _EXPORTS = {
     "classify": "._classify",
     "train": "._train",
     "summarize": "._summarize",
+    "run": "._run",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)

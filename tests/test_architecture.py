@@ -61,8 +61,6 @@ ALLOWED = {
     ("classifier._scores", "import tamclass"),  # moved out of classifier/ by another branch
     ("classifier._model", "_data"),  # Model.predict reads an AnnData through the adapter
     ("tl._train", "import tamclass"),
-    ("cli", "import tamclass"),
-    ("report", "import tamclass"),
 }
 
 

@@ -18,6 +18,7 @@ import pytest
 
 import tamclass as tc
 from tamclass.datasets._demo import DEMO_PATH
+from tamclass.report import write_report
 from tamclass.tl import _run
 
 STEPS = ("score", "gate", "classify", "summarize")
@@ -143,7 +144,7 @@ def test_result_tables(demo_result, tmp_path):
     assert [p.name for p in written] == ["cells.tsv", "samples.tsv", "signatures.tsv"]
     samples = pd.read_csv(tmp_path / "t" / "samples.tsv", sep="\t", index_col=0)
     assert list(samples.index) == list(result.samples.index)
-    report = result.write_report(tmp_path / "r.html", cancer_type="breast")
+    report = write_report(result, tmp_path / "r.html", cancer_type="breast")
     assert report.is_file() and "Research use only" in report.read_text(encoding="utf-8")
 
 

@@ -103,6 +103,8 @@ def _record_cli(adata, key: str, argv: list[str] | None) -> None:
 # ---------------------------------------------------------------------------------------- commands
 def cmd_score(args) -> int:
     """``tamclass score``: read an .h5ad, run ``tc.tl.run``, write the .h5ad (+ tables, report)."""
+    from .report import write_report  # pandas/matplotlib: not imported for `tamclass --help`
+
     src = check_input_path(args.input)
     out = check_output_path(args.output, inputs=[src])
     report = check_output_path(args.report, inputs=[src, out], what="report file") if args.report else None
@@ -148,7 +150,7 @@ def cmd_score(args) -> int:
             written += result.write_tables(tabledir, inputs=[src])
         if report is not None:
             written.append(
-                result.write_report(report, input_name=src.name, inputs=[src, out], cancer_type=args.cancer_type)
+                write_report(result, report, input_name=src.name, inputs=[src, out], cancer_type=args.cancer_type)
             )
         for line in result.summary_lines():
             _echo(args, line)
@@ -161,6 +163,8 @@ def cmd_score(args) -> int:
 
 def cmd_demo(args) -> int:
     """``tamclass demo``: ``tc.tl.run`` on the bundled demo data; prints a summary (+ writes .h5ad, report)."""
+    from .report import write_report  # pandas/matplotlib: not imported for `tamclass --help`
+
     out = check_output_path(args.output) if args.output else None
     report = check_output_path(args.report, inputs=[out] if out else (), what="report file") if args.report else None
     _check_device(args.device)
@@ -193,7 +197,7 @@ def cmd_demo(args) -> int:
     if report is not None:
         # the report also summarises the scores per cluster (the run itself gates cell by cell)
         written.append(
-            result.write_report(report, groupby="leiden", input_name="tamclass demo", inputs=[out] if out else ())
+            write_report(result, report, groupby="leiden", input_name="tamclass demo", inputs=[out] if out else ())
         )
     if notes and not verbose:  # never hide what limits the result: one line each, the full text with -v
         _echo(args, f"\n{len(notes)} warning(s):")

@@ -23,15 +23,22 @@ import base64
 import datetime as _dt
 import html
 import io
+import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._errors import TamclassWarning
 from ._settings import logger
+
+if TYPE_CHECKING:
+    from anndata import AnnData
+
+    from .tl._run import RunResult
 
 RESEARCH_BANNER = (
     "Research use only. tamclass scores and classifications describe cells in this dataset; the literature "
@@ -691,10 +698,10 @@ def build_report(
 
 
 def write_report(
-    adata,
-    path,
+    adata: AnnData | RunResult,
+    path: str | os.PathLike,
     *,
-    key_added: str = "tamclass",
+    key_added: str | None = None,
     groupby: str | None = None,
     sample_key: str | None = None,
     title: str | None = None,
@@ -713,15 +720,17 @@ def write_report(
     Parameters
     ----------
     adata
-        AnnData after (some of) :func:`tamclass.tl.score` / ``gate`` / ``classify`` / ``summarize``.
+        AnnData after (some of) :func:`tamclass.tl.score` / ``gate`` / ``classify`` / ``summarize``, or the
+        :class:`~tamclass.tl.RunResult` of :func:`tamclass.tl.run` (its ``key_added``, ``groupby`` and
+        ``sample_key`` are then the defaults).
     path
         Output ``.html`` file.
     key_added
-        The prefix used by the pipeline.
+        The prefix used by the pipeline (default: the run's, else ``"tamclass"``).
     groupby
-        Extra ``obs`` column (e.g. clusters) to show mean scores for.
+        Extra ``obs`` column (e.g. clusters) to show mean scores for (default: the run's).
     sample_key
-        The sample column used by :func:`tamclass.tl.summarize` (for the composition plot).
+        The sample column used by :func:`tamclass.tl.summarize` (for the composition plot; default: the run's).
     title, input_name
         Shown in the header.
     inputs
@@ -741,6 +750,13 @@ def write_report(
     """
     from ._io import check_output_path, write_text_atomic
 
+    if hasattr(adata, "adata") and hasattr(adata, "key_added"):  # a tl.run result carries its own keys
+        run = adata
+        adata = run.adata
+        key_added = run.key_added if key_added is None else key_added
+        groupby = run.groupby if groupby is None else groupby
+        sample_key = run.sample_key if sample_key is None else sample_key
+    key_added = "tamclass" if key_added is None else key_added
     target = check_output_path(path, inputs=inputs, what="report file")
     text = build_report(
         adata,

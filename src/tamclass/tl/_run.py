@@ -266,14 +266,3 @@ class RunResult:
         if genes is not None:
             written.append(write_table_atomic(genes, outdir / "signatures.tsv", inputs=inputs, index=False))
         return written
-
-    def write_report(self, path, **kwargs) -> Path:
-        """Write the self-contained HTML report of this run (atomically); returns the path written.
-
-        ``key_added``, ``groupby`` and ``sample_key`` default to the run's; other keywords (``cancer_type``,
-        ``input_name``, ``title``, ``inputs``) and overrides go to ``tamclass.report.write_report``.
-        """
-        from ..report import write_report
-
-        kwargs = {"key_added": self.key_added, "groupby": self.groupby, "sample_key": self.sample_key, **kwargs}
-        return write_report(self.adata, path, **kwargs)

@@ -1,5 +1,7 @@
-"""Temperature scaling (Guo et al. 2017, ICML, "On Calibration of Modern Neural Networks") and the
-expected calibration error (ECE, equal-width confidence bins, as in that paper). Pure numpy/torch.
+"""Temperature scaling and the expected calibration error (ECE). Pure numpy/torch.
+
+Both after Guo et al. 2017, ICML, "On Calibration of Modern Neural Networks" (ECE with equal-width confidence bins,
+as in that paper).
 """
 
 from __future__ import annotations

@@ -153,8 +153,9 @@ def _load() -> pd.DataFrame:
 
 
 def _feature_matches(column: str, feature_field: str) -> bool:
-    """A summary column matches an evidence feature if equal or if it ends with ``_<feature>``
-    (``score_IHC_CD163`` and ``score_macrophage_IHC_CD163`` both match ``IHC_CD163``).
+    """A summary column matches an evidence feature if equal or if it ends with ``_<feature>``.
+
+    ``score_IHC_CD163`` and ``score_macrophage_IHC_CD163`` both match ``IHC_CD163``.
     """
     for f in feature_field.split(";"):
         f = f.strip()

@@ -64,7 +64,7 @@ def _fit_cph(df: pd.DataFrame, duration: str, event: str, *, penalizer: float, s
         warnings.simplefilter("ignore")  # lifelines' convergence chatter; we check the result
         try:
             cph.fit(df, duration_col=duration, event_col=event, strata=strata)
-        except Exception as exc:  # lifelines ConvergenceError etc.
+        except Exception as exc:  # noqa: BLE001 - lifelines raises ConvergenceError and numpy/scipy errors alike
             raise SurvivalDataError(
                 f"the Cox model did not converge ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
                 "a feature may perfectly separate events, or be nearly constant."

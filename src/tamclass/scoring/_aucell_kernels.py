@@ -142,8 +142,10 @@ def _aucell_row_positive(
     cu,
     cl,
 ):  # pragma: no cover - compiled
-    """One cell of :func:`aucell_accumulate` by the positive route; returns False, having changed nothing,
-    when the row holds a value <= 0. ``at_min`` is an all-zero scratch bitmap (left so).
+    """One cell of :func:`aucell_accumulate` by the positive route.
+
+    Returns False, having changed nothing, when the row holds a value <= 0. ``at_min`` is an all-zero scratch bitmap
+    (left so).
     """
     s = indptr[i]
     e = indptr[i + 1]
@@ -189,8 +191,9 @@ def _aucell_row_positive(
 
 @nb.njit(inline="always")
 def _lower_bound(a, lo, n, x):  # pragma: no cover - compiled
-    """First index ``i`` in ``[lo, lo + n]`` with ``a[i] >= x`` (``a[lo:lo+n]`` ascending); branch-free
-    halving (``np.searchsorted(a[lo:lo+n], x, "left") + lo`` without the slice and call overhead).
+    """First index ``i`` in ``[lo, lo + n]`` with ``a[i] >= x`` (``a[lo:lo+n]`` ascending).
+
+    Branch-free halving (``np.searchsorted(a[lo:lo+n], x, "left") + lo`` without the slice and call overhead).
     """
     if n == 0:
         return lo

@@ -26,15 +26,18 @@ __all__ = [
 
 
 def csr_arrays(chunk):
-    """``(indptr int64, indices int32, data)`` of a CSR chunk: one index dtype for every input, so each
-    kernel compiles only once per data dtype (float32 / float64).
+    """``(indptr int64, indices int32, data)`` of a CSR chunk.
+
+    One index dtype for every input, so each kernel compiles only once per data dtype (float32 / float64).
     """
     return chunk.indptr.astype(np.int64, copy=False), chunk.indices.astype(np.int32, copy=False), chunk.data
 
 
 def value_bits(data: np.ndarray) -> np.ndarray:
-    """``data`` viewed as signed integers of the same width: for positive floats the order is the same,
-    and integer minimum reductions vectorise (float ones do not, because of NaN rules).
+    """``data`` viewed as signed integers of the same width.
+
+    For positive floats the order is the same, and integer minimum reductions vectorise (float ones do not, because
+    of NaN rules).
     """
     return data.view(np.int32 if data.itemsize == 4 else np.int64)
 
@@ -62,8 +65,9 @@ ROW_BLOCK = 64  # rows per parallel task of the rank-based kernels (rank, aucell
 
 @nb.njit(inline="always")
 def row_block(indptr, b):  # pragma: no cover - compiled
-    """Rows ``r0:r1`` of parallel task ``b`` and ``width``, the longest of their rows + 1 (the size of the
-    task's scratch buffers).
+    """Rows ``r0:r1`` of parallel task ``b`` and ``width``, the longest of their rows + 1.
+
+    ``width`` is the size of the task's scratch buffers.
     """
     r0 = b * ROW_BLOCK
     r1 = min(r0 + ROW_BLOCK, indptr.size - 1)
@@ -148,10 +152,11 @@ def _ucell_row(i, indptr, indices, data, col_to_union, p_ptr, p_idx, p_w, max_ra
 def _ucell_row_positive(
     i, indptr, indices, data, bits, col_to_union, p_ptr, p_idx, p_w, max_rank, out, av, ck
 ):  # pragma: no cover
-    """One cell of :func:`ucell_accumulate` when every stored value is > 0 (normalised data); returns False,
-    having written nothing, otherwise. Average ranks need only counts, not an order: a union gene at the row
-    minimum ranks ``n_above + (n_at_min + 1) / 2``; one above it ``n_greater + (n_equal + 1) / 2``, counted over
-    the short list of values above the minimum (vectorised).
+    """One cell of :func:`ucell_accumulate` when every stored value is > 0 (normalised data).
+
+    Returns False, having written nothing, otherwise. Average ranks need only counts, not an order: a union gene at
+    the row minimum ranks ``n_above + (n_at_min + 1) / 2``; one above it ``n_greater + (n_equal + 1) / 2``, counted
+    over the short list of values above the minimum (vectorised).
     """
     s = indptr[i]
     e = indptr[i + 1]
@@ -221,9 +226,10 @@ _LIN_BLOCK = 256  # rows per parallel task of slot_accumulate
 
 @nb.njit(parallel=True, cache=True)
 def slot_accumulate(indptr, indices, data, slot_idx, slot_w, ex_idx, ex_w, out):  # pragma: no cover - compiled
-    """``out += X @ W`` for a CSR chunk, with ``W`` (n_vars x n_parts) stored per gene ``j`` as two
-    dense slots (parts ``slot_idx[4j], slot_idx[4j + 1]``, weights ``slot_w[2j], slot_w[2j + 1]``; an
-    empty slot points at one of 16 dummy parts ``n_parts ..`` with weight 0) and, for genes in more
+    """``out += X @ W`` for a CSR chunk.
+
+    ``W`` (n_vars x n_parts) is stored per gene ``j`` as two dense slots (parts ``slot_idx[4j], slot_idx[4j + 1]``,
+    weights ``slot_w[2j], slot_w[2j + 1]``; an empty slot points at one of 16 dummy parts ``n_parts ..`` with weight 0) and, for genes in more
     than two parts, an overflow ``ex_idx/ex_w[slot_idx[4j + 2] : slot_idx[4j + 2] + slot_idx[4j + 3]]``
     (flat C-order arrays: 1-D indexing compiles to tighter code than 2-D).
 

@@ -21,8 +21,10 @@ SD_FLOOR = 0.01
 
 
 def expression_bins(means: np.ndarray, n_bins: int) -> np.ndarray:
-    """Bin index per gene: ``n_bins`` bins of (nearly) equal size by rank of the mean expression (ties
-    broken by position, so many unexpressed genes share the lowest bins instead of one giant bin).
+    """Bin index per gene.
+
+    ``n_bins`` bins of (nearly) equal size by rank of the mean expression (ties broken by position, so many
+    unexpressed genes share the lowest bins instead of one giant bin).
     """
     means = np.asarray(means, dtype=np.float64)
     order = np.argsort(means, kind="stable")
@@ -40,9 +42,10 @@ def matched_control_sets(
     rng: np.random.Generator,
     eligible: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """For each set (gene column indices), ``n_sets`` x len(set) control gene indices: each control gene
-    comes from the bin of the signature gene it stands for, never from any of the sets themselves nor from
-    genes outside ``eligible`` (default: all genes may serve).
+    """For each set (gene column indices), ``n_sets`` x len(set) control gene indices.
+
+    Each control gene comes from the bin of the signature gene it stands for, never from any of the sets themselves
+    nor from genes outside ``eligible`` (default: all genes may serve).
     """
     bins = expression_bins(means, n_bins)
     excluded = np.zeros(len(means), dtype=bool) if eligible is None else ~np.asarray(eligible, dtype=bool)

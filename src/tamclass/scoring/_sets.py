@@ -63,8 +63,9 @@ def union_plan(parts: list[np.ndarray], n_vars: int, weights: list[np.ndarray] |
 
 
 def csr_parts(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``P`` (n_union x n_parts) as CSR arrays ``(ptr, part_index, weight)``: most union genes belong to
-    one or two sets, so the kernels loop over those only.
+    """``P`` (n_union x n_parts) as CSR arrays ``(ptr, part_index, weight)``.
+
+    Most union genes belong to one or two sets, so the kernels loop over those only.
     """
     import scipy.sparse as sp
 

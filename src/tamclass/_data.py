@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,7 +93,7 @@ class MatrixSource:
         Human-readable location: ``"X"``, ``"layers['counts']"`` or ``"raw.X"``.
     """
 
-    X: object
+    X: Any  # ndarray, scipy sparse, backed h5py dataset / anndata sparse dataset, or dask array
     var_names: pd.Index
     var_index: pd.Index
     obs_names: pd.Index

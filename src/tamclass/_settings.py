@@ -159,7 +159,7 @@ def numba_threads(n_jobs: int | None = None) -> Iterator[None]:
     import numba
 
     previous = numba.get_num_threads()
-    available = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # numba.config sets it at import
+    available = int(numba.config.NUMBA_NUM_THREADS)  # numba.config sets it at import
     numba.set_num_threads(max(1, min(int(n), available)))
     try:
         yield

@@ -386,7 +386,7 @@ def _model_info(cl: dict, which: str) -> dict:
 
 def _num(info: dict, k: str) -> float:
     try:
-        v = float(info.get(k))
+        v = float(info.get(k))  # type: ignore[arg-type]  # None and text raise, handled below
     except (TypeError, ValueError):
         return float("nan")
     return v
@@ -493,8 +493,7 @@ def _sec_states(adata, key: str) -> str:
     if pcol in adata.obs.columns and pd.to_numeric(adata.obs[pcol], errors="coerce").notna().any():
         from .pl._scores import polarization
 
-        ax = polarization(adata, key_added=key, show=False)
-        parts.append(_fig_to_img(ax.figure, "polarization index histogram"))
+        parts.append(_fig_to_img(polarization(adata, key_added=key, return_fig=True), "polarization index histogram"))
     if cl:
         keep = {}
         for col, which in ((f"{key}_state", "state"), (f"{key}_subset", "subset")):
@@ -547,8 +546,7 @@ def _sec_samples(adata, key: str, sample_key: str | None) -> str:
             if f"{key}_{kind}" not in adata.obs.columns:
                 continue
             try:
-                ax = composition(adata, sample_key, kind=kind, show=False, key_added=key)
-                fig = ax[0].figure if isinstance(ax, (list, tuple, np.ndarray)) else ax.figure
+                fig = composition(adata, sample_key, kind=kind, return_fig=True, key_added=key)
                 parts.append(_fig_to_img(fig, f"per-sample {kind} composition"))
             except Exception as exc:  # noqa: BLE001 - the composition plots are optional
                 logger.debug("composition plot (%s) skipped in report: %s", kind, exc)

@@ -317,7 +317,8 @@ def _features(summary) -> tuple[list[str] | None, list[str]]:
     if isinstance(summary, pd.DataFrame):
         if len(summary) == 0:  # an empty table only names its columns: treat them as requested features
             return [str(c) for c in summary.columns], []
-        measured, unmeasured = [], []
+        measured: list[str] = []
+        unmeasured: list[str] = []
         for c in summary.columns:
             col = summary[c]
             if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):

@@ -327,8 +327,8 @@ class MetaResult:
     subgroups: dict = field(default_factory=dict)
     subgroup_test: dict = field(default_factory=dict)
     note: str = RESEARCH_NOTE
-    _y: np.ndarray = field(default=None, repr=False)
-    _v: np.ndarray = field(default=None, repr=False)
+    _y: np.ndarray | None = field(default=None, repr=False)
+    _v: np.ndarray | None = field(default=None, repr=False)
 
     # back-transformed convenience values ---------------------------------------------------------
     @property
@@ -403,13 +403,14 @@ class MetaResult:
             raise SurvivalDataError("leave-one-out with a random-effects method needs at least 3 studies.")
         if self.k < 2:
             raise SurvivalDataError("leave-one-out needs at least 2 studies.")
+        if self._y is None or self._v is None:
+            raise SurvivalDataError("this result holds no per-study effects to re-pool (built outside meta_analysis).")
+        y, v = self._y, self._v
         rows = []
         names = list(self.studies.index)
         for i, _name in enumerate(names):
             keep = np.arange(self.k) != i
-            r = fit_arrays(
-                self._y[keep], self._v[keep], method=self.method, knapp_hartung=self.knapp_hartung, level=self.level
-            )
+            r = fit_arrays(y[keep], v[keep], method=self.method, knapp_hartung=self.knapp_hartung, level=self.level)
             row = {k: r[k] for k in ("estimate", "se", "ci_lower", "ci_upper", "stat", "p", "tau2", "Q", "Q_p", "I2")}
             if self.exp:
                 row.update(

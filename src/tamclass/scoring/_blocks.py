@@ -16,6 +16,7 @@ adapter (:meth:`tamclass._data.MatrixSource.blocks`) picks the runner and checks
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import scipy.sparse as sp
 
@@ -39,7 +40,7 @@ class Blocks:
     def __call__(self, desc: str) -> Iterator[tuple[int, int, sp.csr_matrix]]:
         return self._stream(desc)
 
-    def map(self, fn: Callable, *shared, desc: str) -> Iterator[tuple[int, int, object]]:
+    def map(self, fn: Callable, *shared, desc: str) -> Iterator[tuple[int, int, Any]]:
         """``(start, stop, fn(chunk, *shared))`` per block, in row order."""
         for start, stop, chunk in self(desc):
             yield start, stop, fn(chunk, *shared)

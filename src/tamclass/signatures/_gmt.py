@@ -112,8 +112,8 @@ def read_gmt(
         meta = {"description": description, "source_file": str(p)}
         out[name] = Signature(
             name=name,
-            up=up,
-            down=down,
+            up=tuple(up),
+            down=tuple(down),
             category=category,
             species=species,
             citation=description if description.lower() not in ("", "na", "-") else "",

@@ -11,6 +11,7 @@ import json
 from collections import OrderedDict
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -38,8 +39,8 @@ def library_path() -> Path:
 
 
 @cache
-def _manifest() -> tuple[dict, ...]:
-    rows = _read_tsv("manifest.tsv")
+def _manifest() -> tuple[dict[str, Any], ...]:
+    rows: list[dict[str, Any]] = list(_read_tsv("manifest.tsv"))
     for r in rows:
         r["meta"] = json.loads(r["meta"]) if r.get("meta") else {}
         r["in_default"] = r["in_default"] == "yes"

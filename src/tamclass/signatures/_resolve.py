@@ -90,8 +90,8 @@ def from_net(net, species: str = "human") -> dict[str, Signature]:
     return {
         s: Signature(
             name=s,
-            up=up,
-            down=down,
+            up=tuple(up),
+            down=tuple(down),
             species=species,
             category="custom",
             notes="from a decoupler net (weights: sign only)",
@@ -141,7 +141,12 @@ def _from_value(name: str, value, species: str) -> Signature:
     if not up and not down:
         raise SignatureError(f"signature {name!r} has no genes; give at least one gene symbol")
     return Signature(
-        name=str(name), up=up, down=down, species=species, category="custom", notes="user-supplied gene list"
+        name=str(name),
+        up=tuple(up),
+        down=tuple(down),
+        species=species,
+        category="custom",
+        notes="user-supplied gene list",
     )
 
 

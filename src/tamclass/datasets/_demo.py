@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from anndata import AnnData
 
 _DATA = Path(__file__).resolve().parent / "data"
 DEMO_PATH = _DATA / "demo.h5ad"
@@ -13,7 +17,7 @@ def demo_path() -> Path:
     return DEMO_PATH
 
 
-def demo():
+def demo() -> AnnData:
     """559 real myeloid-rich human immune cells, bundled with tamclass.
 
     A fresh :class:`~anndata.AnnData` is read from the package on every call, so changing it never

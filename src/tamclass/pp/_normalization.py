@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._data import MatrixSource, resolve_matrix
 from .._values import guess_normalization, to_csr
+
+if TYPE_CHECKING:
+    import numpy as np
+    import scipy.sparse as sp
+    from anndata import AnnData
 
 __all__ = ["detect_normalization"]
 
 
-def detect_normalization(data, *, layer: str | None = None, use_raw: bool | None = None, n_cells: int = 1000) -> str:
+def detect_normalization(
+    data: AnnData | MatrixSource | np.ndarray | sp.spmatrix,
+    *,
+    layer: str | None = None,
+    use_raw: bool | None = None,
+    n_cells: int = 1000,
+) -> str:
     """Guess whether a matrix holds raw counts, log-normalised or scaled values.
 
     Only the first ``n_cells`` cells are read (cheap for ``backed="r"`` files).

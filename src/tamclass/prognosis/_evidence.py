@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,11 @@ import pandas as pd
 from .._errors import InputError, TamclassError, TamclassWarning
 from .._settings import logger
 from ._meta import RESEARCH_NOTE
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from anndata import AnnData
 
 _NUMERIC = ("hr", "ci_lower", "ci_upper")
 _COUNTS = ("n_studies", "n_patients", "subgroup_n_studies", "subgroup_n_patients")
@@ -355,7 +361,12 @@ _LINK_COLUMNS = [
 ]
 
 
-def link(summary=None, *, outcome: str | None = None, cancer_type: str | None = None) -> pd.DataFrame:
+def link(
+    summary: pd.DataFrame | AnnData | Sequence[str] | None = None,
+    *,
+    outcome: str | None = None,
+    cancer_type: str | None = None,
+) -> pd.DataFrame:
     """Link summary features to the literature: one row per (feature, evidence row) with a sentence.
 
     Only measured features are linked: a column of the summary that is NaN in every sample (e.g. the

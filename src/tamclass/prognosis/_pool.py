@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,11 @@ from .._settings import logger
 from ._meta import RESEARCH_NOTE, MetaResult, _normalise_method, meta_analysis
 from ._survival import _coef_row, _fit_cph
 from ._table import _as_list, as_table, survival_frame, zscore
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from anndata import AnnData
 
 
 @dataclass
@@ -80,7 +86,7 @@ def _split_cohorts(cohorts, cohort_key, key) -> dict[str, pd.DataFrame]:
 
 
 def pool_cohorts(
-    cohorts,
+    cohorts: pd.DataFrame | AnnData | Mapping[str, pd.DataFrame | AnnData],
     duration: str,
     event: str,
     feature: str,
@@ -88,7 +94,7 @@ def pool_cohorts(
     cohort_key: str | None = None,
     min_events: int = 20,
     method: str = "DL",
-    covariates=None,
+    covariates: str | Sequence[str] | None = None,
     knapp_hartung: bool = False,
     dropna: bool = False,
     key: str = "tamclass",

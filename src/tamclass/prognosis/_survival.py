@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,11 @@ from .._errors import SurvivalDataError, TamclassWarning
 from .._settings import logger
 from ._meta import RESEARCH_NOTE
 from ._table import _as_list, as_table, survival_frame, zscore
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from anndata import AnnData
 
 
 # --------------------------------------------------------------------------------------------------
@@ -108,15 +114,15 @@ def _ph_rows(cph, df, label: str) -> pd.DataFrame:
 
 
 def cox(
-    table,
+    table: pd.DataFrame | AnnData,
     duration: str,
     event: str,
-    features,
+    features: str | Sequence[str],
     *,
-    covariates=None,
+    covariates: str | Sequence[str] | None = None,
     standardize: bool = True,
     multivariable: bool = False,
-    strata=None,
+    strata: str | Sequence[str] | None = None,
     penalizer: float = 0.0,
     dropna: bool = False,
     key: str = "tamclass",
@@ -286,7 +292,14 @@ def _split_groups(x: pd.Series, split) -> tuple[pd.Series, str]:
 
 
 def km(
-    table, duration: str, event: str, feature: str, *, split="median", dropna: bool = False, key: str = "tamclass"
+    table: pd.DataFrame | AnnData,
+    duration: str,
+    event: str,
+    feature: str,
+    *,
+    split: str | float = "median",
+    dropna: bool = False,
+    key: str = "tamclass",
 ) -> KMResult:
     """Kaplan-Meier curves of groups defined by a feature, with a log-rank test (lifelines).
 

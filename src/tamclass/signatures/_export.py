@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._errors import SignatureError, TamclassIOError
 from .._files import write_text_atomic
 from ._gmt import _SIGNED, gmt_text
 from ._resolve import resolve
 
+if TYPE_CHECKING:
+    import os
+
+    from ._resolve import SignaturesLike
+
 __all__ = ["write_gmt"]
 
 
-def write_gmt(signatures, path, *, species: str = "human", signed: str = "split") -> Path:
+def write_gmt(
+    signatures: SignaturesLike, path: str | os.PathLike, *, species: str = "human", signed: str = "split"
+) -> Path:
     """Write signatures to a GMT file that decoupler, GSEApy and MSigDB tools read back exactly.
 
     One line per set: ``name <TAB> description <TAB> gene <TAB> gene ...``. The description is a

@@ -15,10 +15,14 @@ import gzip
 import io
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .._errors import SignatureError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 _SPECIES = {
     "human": "human",
@@ -152,7 +156,9 @@ def _as_lookup(var_names):
         ) from err
 
 
-def match_genes(genes, var_names, species: str = "human") -> tuple[dict[str, str], list[str]]:
+def match_genes(
+    genes: Iterable[str], var_names: Iterable[str], species: str = "human"
+) -> tuple[dict[str, str], list[str]]:
     """Find the signature ``genes`` among ``var_names``.
 
     Matching is case-sensitive and exact first; genes not found exactly are then looked up through the

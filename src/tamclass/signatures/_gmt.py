@@ -10,13 +10,18 @@ import gzip
 import os
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._errors import SignatureError, TamclassIOError
 from ._genes import check_species
 from ._signature import Signature
 
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable
 
-def split_signed(genes) -> tuple[list[str], list[str]]:
+
+def split_signed(genes: Iterable[str]) -> tuple[list[str], list[str]]:
     """Split UCell-style ``GENE+`` / ``GENE-`` symbols into (up, down); unsuffixed genes are up.
 
     Parameters
@@ -49,7 +54,7 @@ def split_signed(genes) -> tuple[list[str], list[str]]:
 
 
 def read_gmt(
-    path, *, species: str = "human", category: str = "custom", pair_up_dn: bool = False
+    path: str | os.PathLike, *, species: str = "human", category: str = "custom", pair_up_dn: bool = False
 ) -> dict[str, Signature]:
     """Read a ``.gmt`` (or ``.gmt.gz``) file into ``dict`` name -> :class:`~tamclass.signatures.Signature`.
 

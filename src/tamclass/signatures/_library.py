@@ -11,13 +11,16 @@ import json
 from collections import OrderedDict
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .._errors import SignatureError
 from ._genes import _library_file, _read_tsv, check_species
 from ._signature import Signature
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 CATEGORIES = ("identity", "negative_lineage", "polarization", "tam_subset", "tam_axis", "ihc", "other")
 COLLECTIONS = ("default", "all")
@@ -147,7 +150,7 @@ def is_library_name(item: str) -> bool:
     return item in pool or item.lower() in {p.lower() for p in pool}
 
 
-def load(names_or_default="default", species: str = "human") -> dict[str, Signature]:
+def load(names_or_default: str | Sequence[str] = "default", species: str = "human") -> dict[str, Signature]:
     """Load signatures from the shipped library.
 
     Parameters
@@ -295,7 +298,7 @@ def sets_with_role(role: str, species: str = "human") -> list[str]:
     return [n for n, r in _registry(species).items() if r.get("role") == role]
 
 
-def citations(names_or_default="all", species: str = "human") -> pd.DataFrame:
+def citations(names_or_default: str | Sequence[str] = "all", species: str = "human") -> pd.DataFrame:
     """One row per set: citation, DOI, PMID, evidence grade and where the list was read."""
     sigs = load(names_or_default, species=species)
     return pd.DataFrame(

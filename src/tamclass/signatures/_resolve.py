@@ -6,12 +6,22 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
 from .._errors import SignatureError
 from ._genes import check_species, gene_symbols
 from ._gmt import read_gmt, split_signed
 from ._library import is_library_name, load
 from ._signature import Signature
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Everything ``signatures=`` accepts (see :func:`resolve`): library names or categories, GMT paths,
+#: Signature objects, a decoupler ``net`` DataFrame, ``{name: genes}`` dicts, and lists mixing them.
+SignaturesLike: TypeAlias = Union[
+    str, "os.PathLike[str]", Signature, "pd.DataFrame", Mapping[str, Any], Iterable[Any], None
+]
 
 _FORMS = (
     "pass 'default', a library set name, category or list of names (see tc.signatures.available()), "
@@ -27,7 +37,7 @@ def _is_frame(obj) -> bool:
     return pd is not None and isinstance(obj, pd.DataFrame)
 
 
-def from_net(net, species: str = "human") -> dict[str, Signature]:
+def from_net(net: pd.DataFrame, species: str = "human") -> dict[str, Signature]:
     """Signatures from a decoupler ``net`` DataFrame (``source``, ``target``, optional ``weight``).
 
     Each ``source`` becomes one signature of its ``target`` genes, in row order. A negative ``weight``
@@ -209,7 +219,7 @@ def _refuse_bare_gene_list(items: list, species: str) -> None:
             )
 
 
-def resolve(signatures="default", species: str = "human") -> dict[str, Signature]:
+def resolve(signatures: SignaturesLike = "default", species: str = "human") -> dict[str, Signature]:
     """Normalise anything accepted as ``signatures=`` to ``dict`` name -> :class:`~tamclass.signatures.Signature`.
 
     Accepted forms (and lists mixing them):
@@ -263,7 +273,7 @@ def resolve(signatures="default", species: str = "human") -> dict[str, Signature
     return out
 
 
-def to_net(signatures="default", species: str = "human"):
+def to_net(signatures: SignaturesLike = "default", species: str = "human") -> pd.DataFrame:
     """Signatures as a decoupler ``net`` DataFrame: ``source``, ``target``, ``weight`` (+1 up, -1 down).
 
     The inverse of :func:`from_net`, for ``decoupler.mt.*`` methods, e.g.

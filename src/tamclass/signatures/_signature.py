@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Signature:
     def n_genes(self) -> int:
         return len(self.up) + len(self.down)
 
-    def with_genes(self, up, down=()) -> Signature:
+    def with_genes(self, up: Iterable[str], down: Iterable[str] = ()) -> Signature:
         """A copy with other gene lists (e.g. after mapping to the data's symbols)."""
         return replace(self, up=tuple(up), down=tuple(down))
 

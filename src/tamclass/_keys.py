@@ -23,7 +23,10 @@ name                   where    written by
 ``<kind>_z``           obsm     ``tl.classify`` without a model (kind = state, subset)
 =====================  =======  =================================================================
 
-**Vocabulary.** The categories of those columns. Pure constants: importing this module imports nothing else.
+**Vocabulary.** The categories of those columns, and the columns of the per-sample table of
+``tl.summarize`` (``uns[key]["samples"]``: fixed names ``COL_*`` and per-category prefixes ``PREFIX_*``, e.g.
+``PREFIX_STATE_FRACTION + M2_LIKE`` is ``"state_fraction_M2-like"``). Pure constants: importing this module
+imports nothing else.
 """
 
 from __future__ import annotations
@@ -34,12 +37,26 @@ __all__ = [
     "CELLTYPES",
     "DEFAULT_KEY",
     "DENDRITIC",
+    "COL_LOG2_M2_M1_RATIO",
+    "COL_M2_M1_RATIO",
+    "COL_MACROPHAGE_FRACTION",
+    "COL_N_CELLS",
+    "COL_N_MACROPHAGES",
+    "COL_N_STATE_CLASSIFIED",
+    "COL_POLARIZATION_MEAN",
+    "COL_POLARIZATION_MEDIAN",
     "M1_LIKE",
     "M2_LIKE",
     "MACROPHAGE",
     "MONOCYTE",
+    "NAMES",
     "NOT_MACROPHAGE",
     "OTHER",
+    "PREFIX_CELLTYPE_FRACTION",
+    "PREFIX_SCORE",
+    "PREFIX_SCORE_MACROPHAGE",
+    "PREFIX_STATE_FRACTION",
+    "PREFIX_SUBSET_FRACTION",
     "SOURCES",
     "SOURCE_CATEGORIES",
     "SOURCE_EVIDENCE",
@@ -104,6 +121,26 @@ SOURCE_NONE = "none"
 SOURCES = (SOURCE_EVIDENCE, SOURCE_NETWORK, SOURCE_NONE)
 #: the categories of a source column: the sources, then :data:`NOT_MACROPHAGE`
 SOURCE_CATEGORIES = (*SOURCES, NOT_MACROPHAGE)
+
+# ------------------------------------------------------------------------- tl.summarize's sample table
+#: cells, gated macrophages, their share, macrophages with a state other than unassigned (per sample)
+COL_N_CELLS = "n_cells"
+COL_N_MACROPHAGES = "n_macrophages"
+COL_MACROPHAGE_FRACTION = "macrophage_fraction"
+COL_N_STATE_CLASSIFIED = "n_state_classified"
+#: (n_M2-like + 0.5) / (n_M1-like + 0.5) among macrophages, and its log2
+COL_M2_M1_RATIO = "m2_m1_ratio"
+COL_LOG2_M2_M1_RATIO = "log2_m2_m1_ratio"
+#: mean / median polarization index over the sample's macrophages
+COL_POLARIZATION_MEAN = "polarization_mean"
+COL_POLARIZATION_MEDIAN = "polarization_median"
+#: + a cell type / state / subset: its fraction (cell types among all cells, the others among macrophages)
+PREFIX_CELLTYPE_FRACTION = "celltype_fraction_"
+PREFIX_STATE_FRACTION = "state_fraction_"
+PREFIX_SUBSET_FRACTION = "subset_fraction_"
+#: + a signature: its mean score over all cells / over the macrophages of the sample
+PREFIX_SCORE = "score_"
+PREFIX_SCORE_MACROPHAGE = "score_macrophage_"
 
 
 # ------------------------------------------------------------------------------------------------ keys

@@ -137,7 +137,7 @@ def classify(
     names (IFN-TAM, Reg-TAM, ...) fills the subset keys.
 
     Cells outside the classified set get ``"not macrophage"`` and NaN. With no macrophages at all a
-    :class:`~tamclass._errors.NotMacrophageWarning` is issued and only those values are written.
+    :class:`~tamclass.errors.NotMacrophageWarning` is issued and only those values are written.
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ WRITES_IN_MEMORY = "results go to the in-memory obs/obsm/uns"
 
 # -------------------------------------------------------------------------------------------- resolve
 def check_adata(adata) -> None:
-    """Raise :class:`~tamclass._errors.InputError` unless ``adata`` is an AnnData with at least one cell."""
+    """Raise :class:`~tamclass.errors.InputError` unless ``adata`` is an AnnData with at least one cell."""
     from anndata import AnnData
 
     if not isinstance(adata, AnnData):

@@ -73,7 +73,7 @@ def gate(
        fibroblast, endothelial (with post-capillary venules), perivascular (pericytes, smooth muscle),
        neutrophil, mast/basophil, platelet -- and a contaminant (red cells: it names cells without myeloid
        evidence but does not veto a myeloid call, since ambient haemoglobin sticks to every droplet). A myeloid panel
-       needs 2 genes in the data, a negative one 1; a panel below that is *undecidable* and a :class:`~tamclass._errors.TamclassWarning`
+       needs 2 genes in the data, a negative one 1; a panel below that is *undecidable* and a :class:`~tamclass.errors.TamclassWarning`
        names the lineages that cannot be identified or excluded.
     2. **Smoothing.** Scores are averaged over each cell's ``smooth_k`` nearest neighbours (UCell
        SmoothKNN weights, decay 0.1) in a PCA of the panel genes, so panels with few genes are not at the

@@ -9,11 +9,24 @@ import pandas as pd
 
 from .._errors import InputError, TamclassWarning
 from .._keys import (
+    COL_LOG2_M2_M1_RATIO,
+    COL_M2_M1_RATIO,
+    COL_MACROPHAGE_FRACTION,
+    COL_N_CELLS,
+    COL_N_MACROPHAGES,
+    COL_N_STATE_CLASSIFIED,
+    COL_POLARIZATION_MEAN,
+    COL_POLARIZATION_MEDIAN,
     DEFAULT_KEY,
     M1_LIKE,
     M2_LIKE,
     MACROPHAGE,
     NOT_MACROPHAGE,
+    PREFIX_CELLTYPE_FRACTION,
+    PREFIX_SCORE,
+    PREFIX_SCORE_MACROPHAGE,
+    PREFIX_STATE_FRACTION,
+    PREFIX_SUBSET_FRACTION,
     STATE_CLASSES,
     STEP_SUMMARIZE,
     UNASSIGNED,
@@ -90,7 +103,7 @@ def summary_table(
 
     used, skipped = [], []
     out = pd.DataFrame(index=pd.Index(cats, name=groups.name))
-    out["n_cells"] = groups.value_counts().reindex(cats).astype(int).to_numpy()
+    out[COL_N_CELLS] = groups.value_counts().reindex(cats).astype(int).to_numpy()
 
     # which cells are macrophages -------------------------------------------------------------------
     K = keys(key)
@@ -111,8 +124,8 @@ def summary_table(
     if mac is not None:
         used.append("gate")
         n_mac = pd.Series(mac, index=obs.index).groupby(groups, observed=False).sum().reindex(cats)
-        out["n_macrophages"] = n_mac.astype(int).to_numpy()
-        out["macrophage_fraction"] = out["n_macrophages"] / out["n_cells"]
+        out[COL_N_MACROPHAGES] = n_mac.astype(int).to_numpy()
+        out[COL_MACROPHAGE_FRACTION] = out[COL_N_MACROPHAGES] / out[COL_N_CELLS]
     else:
         skipped.append(f"macrophage counts (no obs[{c_mac!r}] / obs[{c_type!r}] / obs[{c_state!r}])")
 
@@ -123,7 +136,7 @@ def summary_table(
             if isinstance(obs[c_type].dtype, pd.CategoricalDtype)
             else sorted(lab.dropna().unique())
         )
-        frac, _ = _fractions(lab, groups, lab.notna().to_numpy(), order, "celltype_fraction_")
+        frac, _ = _fractions(lab, groups, lab.notna().to_numpy(), order, PREFIX_CELLTYPE_FRACTION)
         out = out.join(frac)
         used.append("celltype")
     else:
@@ -135,17 +148,17 @@ def summary_table(
         st = _labels(obs[c_state])
         in_mac = _classified_macrophages(st, mac)
         extra = sorted(set(st[in_mac].dropna().unique()) - set(_STATES))
-        frac, counts = _fractions(st, groups, in_mac, [*_STATES, *extra], "state_fraction_")
+        frac, counts = _fractions(st, groups, in_mac, [*_STATES, *extra], PREFIX_STATE_FRACTION)
         # a state fraction or ratio is measured only in samples where at least one macrophage got a state;
         # with every macrophage "unassigned" (or no state model), 0.0 and 1.0 would be made-up numbers
         n_states = counts.drop(columns=[UNASSIGNED]).sum(axis=1).to_numpy()
-        frac.loc[n_states == 0, [c for c in frac.columns if c != f"state_fraction_{UNASSIGNED}"]] = np.nan
+        frac.loc[n_states == 0, [c for c in frac.columns if c != PREFIX_STATE_FRACTION + UNASSIGNED]] = np.nan
         out = out.join(frac)
-        out["n_state_classified"] = n_states.astype(int)
+        out[COL_N_STATE_CLASSIFIED] = n_states.astype(int)
         n1, n2 = counts[M1_LIKE].to_numpy(float), counts[M2_LIKE].to_numpy(float)
         ratio = np.where(n_states > 0, (n2 + RATIO_PSEUDOCOUNT) / (n1 + RATIO_PSEUDOCOUNT), np.nan)
-        out["m2_m1_ratio"] = ratio
-        out["log2_m2_m1_ratio"] = np.log2(ratio)
+        out[COL_M2_M1_RATIO] = ratio
+        out[COL_LOG2_M2_M1_RATIO] = np.log2(ratio)
         used.append("state")
         idle = (n_states == 0) & (counts.sum(axis=1).to_numpy() > 0)  # macrophages, none classified
         if idle.any():
@@ -158,7 +171,7 @@ def summary_table(
         skipped.append(f"M1/M2 state fractions and M2:M1 ratio (no obs[{c_state!r}])")
         if mac is not None:
             # macrophages were gated but not classified: the columns exist and read as not measured (NaN)
-            for c in (*(f"state_fraction_{s}" for s in STATE_CLASSES), "m2_m1_ratio", "log2_m2_m1_ratio"):
+            for c in (*(PREFIX_STATE_FRACTION + s for s in STATE_CLASSES), COL_M2_M1_RATIO, COL_LOG2_M2_M1_RATIO):
                 out[c] = np.nan
             not_measured.append("M1/M2 state fractions and M2:M1 ratio (classify was not run)")
 
@@ -167,8 +180,8 @@ def summary_table(
         if mac is not None:
             pol = pol.where(mac)
         g = pol.groupby(groups, observed=False)
-        out["polarization_mean"] = g.mean().reindex(cats).to_numpy()
-        out["polarization_median"] = g.median().reindex(cats).to_numpy()
+        out[COL_POLARIZATION_MEAN] = g.mean().reindex(cats).to_numpy()
+        out[COL_POLARIZATION_MEDIAN] = g.median().reindex(cats).to_numpy()
         used.append("polarization")
     else:
         skipped.append(f"polarization index (no obs[{c_pol!r}])")
@@ -185,9 +198,9 @@ def summary_table(
             )
             if c != NOT_MACROPHAGE
         ]
-        frac, counts = _fractions(sb, groups, in_mac, order, "subset_fraction_")
+        frac, counts = _fractions(sb, groups, in_mac, order, PREFIX_SUBSET_FRACTION)
         named = counts.drop(columns=[c for c in counts.columns if c == UNASSIGNED]).sum(axis=1).to_numpy()
-        frac.loc[named == 0, [c for c in frac.columns if c != f"subset_fraction_{UNASSIGNED}"]] = np.nan
+        frac.loc[named == 0, [c for c in frac.columns if c != PREFIX_SUBSET_FRACTION + UNASSIGNED]] = np.nan
         out = out.join(frac)
         used.append("subset")
         if ((named == 0) & (counts.sum(axis=1).to_numpy() > 0)).any():
@@ -199,11 +212,11 @@ def summary_table(
     if isinstance(scores, pd.DataFrame) and scores.shape[1] > 0:
         sc = scores.reindex(obs.index).apply(pd.to_numeric, errors="coerce")
         means = sc.groupby(groups, observed=False).mean().reindex(cats)
-        means.columns = [f"score_{c}" for c in means.columns]
+        means.columns = [f"{PREFIX_SCORE}{c}" for c in means.columns]
         out = out.join(means)
         if mac is not None and sample_key is not None:
             mm = sc.where(pd.Series(mac, index=obs.index), axis=0).groupby(groups, observed=False).mean().reindex(cats)
-            mm.columns = [f"score_macrophage_{c}" for c in mm.columns]
+            mm.columns = [f"{PREFIX_SCORE_MACROPHAGE}{c}" for c in mm.columns]
             out = out.join(mm)
         used.append("scores")
     else:
@@ -295,7 +308,7 @@ def summarize(
 
     Fractions are NaN for a sample without macrophages. NaN always means "not measured", never 0; what
     was not measured is listed in ``uns[key_added]["summarize"]["not_measured"]`` and in one
-    :class:`~tamclass._errors.TamclassWarning`. When the dataset says its sample column is illustrative (the
+    :class:`~tamclass.errors.TamclassWarning`. When the dataset says its sample column is illustrative (the
     bundled demo), that note is kept in ``uns[key_added]["summarize"]["sample_note"]``. Bulk data: with ``sample_key=None`` every
     row of ``adata`` is its own sample (a tumour), so the ``score_<set>`` columns are the per-tumour
     signature scores and all ``obs`` columns are kept: the table feeds :func:`tamclass.prognosis.cox`.

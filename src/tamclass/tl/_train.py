@@ -66,7 +66,7 @@ def train(
     calibration_fraction
         Fraction of each class held out for temperature scaling (0 = no calibration, temperature 1).
     min_cells_per_class
-        Classes with fewer labelled cells raise :class:`~tamclass._errors.ModelError` (drop or merge them).
+        Classes with fewer labelled cells raise :class:`~tamclass.errors.ModelError` (drop or merge them).
     max_cells_per_class
         Larger classes are subsampled (seeded) to this many cells; None = use all.
     device

@@ -57,7 +57,7 @@ def _defaults(func) -> dict:
 def test_default_key_everywhere():
     import tamclass as tc
 
-    for func in (tc.tl.gate, tc.tl.classify, tc.tl.summarize, tc.get.scores, tc.get.scores_to_obs):
+    for func in (tc.tl.gate, tc.tl.classify, tc.tl.summarize, tc.tl.run, tc.get.scores, tc.get.scores_to_obs):
         assert _defaults(func)["key_added"] == DEFAULT_KEY, func.__name__
 
 
@@ -102,7 +102,7 @@ def test_training_defaults_come_from_one_config():
 
 @pytest.fixture(scope="module")
 def small():
-    from tamclass.classifier._synthetic import synthetic_macrophages
+    from _generators import synthetic_macrophages
 
     return synthetic_macrophages(
         300, n_genes=2000, fractions={"macrophage": 0.7, "monocyte": 0.15, "tcell": 0.15}, random_state=5

@@ -104,8 +104,8 @@ def main():
 
     from tamclass._data import extract_genes
     from tamclass.classifier._fit import scaler_apply, scaler_fit
-    from tamclass.classifier._seeds import cap_per_class
     from tamclass.tl._classify import evidence_calls
+    from tamclass.tl._training import cap_per_class
 
     # the same training cells as ours: the state evidence calls
     y = evidence_calls(adata.obsm["tamclass_state_z"].to_numpy()[mac], sm["z_min"])

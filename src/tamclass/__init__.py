@@ -13,6 +13,7 @@ Namespaces follow scanpy's conventions::
     tc.datasets.demo()  # the bundled real demo dataset
     tc.get.scores(adata)  # scores as a DataFrame (tc.get.scores_to_obs: into obs)
     tc.settings.verbosity = "info"  # package settings
+    from tamclass.errors import InputError, TamclassWarning  # the errors and warnings, to catch or filter
 
 Submodules are imported on first use, so ``import tamclass`` stays light and never imports torch.
 """
@@ -26,12 +27,12 @@ from ._errors import TamclassError
 from ._settings import settings
 from ._version import __version__
 
-_SUBMODULES = ("tl", "pl", "pp", "get", "prognosis", "signatures", "datasets", "scoring", "classifier")
+_SUBMODULES = ("tl", "pl", "pp", "get", "prognosis", "signatures", "datasets", "scoring", "classifier", "errors")
 
 __all__ = [*_SUBMODULES, "Model", "TamclassError", "settings", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import classifier, datasets, get, pl, pp, prognosis, scoring, signatures, tl
+    from . import classifier, datasets, errors, get, pl, pp, prognosis, scoring, signatures, tl
     from .classifier import Model
 
 

@@ -19,13 +19,14 @@ import pandas as pd
 
 from ._errors import InputError
 from ._io import as_anndata
+from ._keys import DEFAULT_KEY, UNS_OBS_COLUMNS, keys
 from ._settings import logger
 
 __all__ = ["scores", "scores_to_obs"]
 
 
 def _table(adata, key_added: str) -> pd.DataFrame:
-    key = f"{key_added}_scores"
+    key = keys(key_added).scores
     if key not in adata.obsm:
         raise InputError(f"adata.obsm[{key!r}] not found; run tc.tl.score(adata, key_added={key_added!r}) first")
     table = adata.obsm[key]
@@ -45,7 +46,7 @@ def _names(table: pd.DataFrame, names) -> list[str]:
 
 
 def scores(
-    adata, names: str | Sequence[str] | None = None, *, key_added: str = "tamclass", mod: str | None = None
+    adata, names: str | Sequence[str] | None = None, *, key_added: str = DEFAULT_KEY, mod: str | None = None
 ) -> pd.DataFrame:
     """The signature scores as a cells x signatures DataFrame (a copy).
 
@@ -80,13 +81,14 @@ def scores(
 def _owned(adata, key_added: str) -> list[str]:
     """Obs columns tamclass wrote earlier (it may replace those, never anything else)."""
     entry = adata.uns.get(key_added)
-    owned = entry.get("obs_columns", []) if isinstance(entry, Mapping) else []
+    owned = entry.get(UNS_OBS_COLUMNS, []) if isinstance(entry, Mapping) else []
     return [str(c) for c in owned]
 
 
-def check_obs_free(adata, columns: Sequence[str], key_added: str = "tamclass") -> None:
-    """Raise :class:`~tamclass._errors.InputError` if a column would replace an ``obs`` column tamclass
-    did not write (called before scoring, so a clash fails in a second, not after the work).
+def check_obs_free(adata, columns: Sequence[str], key_added: str = DEFAULT_KEY) -> None:
+    """Raise :class:`~tamclass.errors.InputError` if a column would replace an ``obs`` column tamclass did not write.
+
+    Called before scoring, so a clash fails in a second, not after the work.
     """
     owned = set(_owned(adata, key_added))
     clash = [c for c in columns if c in adata.obs.columns and c not in owned]
@@ -102,7 +104,7 @@ def scores_to_obs(
     adata,
     names: str | Sequence[str] | None = None,
     *,
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     prefix: str = "",
     mod: str | None = None,
 ) -> list[str]:
@@ -157,6 +159,6 @@ def scores_to_obs(
     if not isinstance(adata.uns.get(key_added), Mapping):
         adata.uns[key_added] = {}
     owned = _owned(adata, key_added)
-    adata.uns[key_added]["obs_columns"] = owned + [c for c in columns if c not in owned]
+    adata.uns[key_added][UNS_OBS_COLUMNS] = owned + [c for c in columns if c not in owned]
     logger.info("copied %d score(s) into obs: %s", len(columns), ", ".join(columns))
     return columns

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._calibrate import expected_calibration_error, fit_temperature, softmax
+from ._config import REFERENCE_TRAINING as _DEFAULTS
 from ._network import forward, init_params, params_from_numpy, params_to_numpy
 
 #: SD of the normal prior on log(temperature) (see fit_temperature): T within about x1.65 of 1 unless the
@@ -110,11 +111,11 @@ def train_network(
     y: np.ndarray,
     n_classes: int,
     *,
-    hidden: int = 32,
-    epochs: int = 30,
-    lr: float = 3e-3,
-    weight_decay: float = 1e-4,
-    batch_size: int = 512,
+    hidden: int = _DEFAULTS.hidden,
+    epochs: int = _DEFAULTS.epochs,
+    lr: float = _DEFAULTS.lr,
+    weight_decay: float = _DEFAULTS.weight_decay,
+    batch_size: int = _DEFAULTS.batch_size,
     seed: int = 0,
     device="cpu",
     progress=None,
@@ -164,12 +165,12 @@ def fit_classifier(
     y: np.ndarray,
     n_classes: int,
     *,
-    hidden: int = 32,
-    epochs: int = 30,
-    lr: float = 3e-3,
-    weight_decay: float = 1e-4,
-    batch_size: int = 512,
-    calibration_fraction: float = 0.2,
+    hidden: int = _DEFAULTS.hidden,
+    epochs: int = _DEFAULTS.epochs,
+    lr: float = _DEFAULTS.lr,
+    weight_decay: float = _DEFAULTS.weight_decay,
+    batch_size: int = _DEFAULTS.batch_size,
+    calibration_fraction: float = _DEFAULTS.calibration_fraction,
     seed: int = 0,
     device="cpu",
     progress=None,

@@ -15,10 +15,27 @@ from importlib import resources
 
 import pandas as pd
 
+from .._keys import CELLTYPES
 from ..signatures._genes import ortholog_table
 
-#: coarse calls, in the order of the ``obs[f"{key}_celltype"]`` categories (a contract of tc.tl.gate)
-CELLTYPES = ("macrophage", "monocyte", "dendritic", "other")
+__all__ = [
+    "CALL_MYELOID",
+    "CELLTYPES",
+    "MODEL_FILE",
+    "ROLE_CONTAMINANT",
+    "ROLE_MYELOID",
+    "ROLE_NEGATIVE",
+    "Panel",
+    "load_panels",
+]
+
+#: panel roles (column ``role`` of the model file): positive myeloid evidence, a lineage to exclude, a
+#: contaminant that names cells without myeloid evidence but vetoes no myeloid call
+ROLE_MYELOID = "myeloid"
+ROLE_NEGATIVE = "negative"
+ROLE_CONTAMINANT = "contaminant"
+#: the ``call`` of the common monocyte/macrophage/DC panel (myeloid evidence without a lineage)
+CALL_MYELOID = "myeloid"
 MODEL_FILE = "human_tme.tsv"
 
 

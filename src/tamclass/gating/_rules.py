@@ -30,15 +30,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._panels import CELLTYPES, Panel
-
-UNRESOLVED = "unresolved"
+from .._keys import OTHER, UNRESOLVED
+from ._panels import CALL_MYELOID, CELLTYPES, ROLE_CONTAMINANT, ROLE_MYELOID, ROLE_NEGATIVE, Panel
 
 
 @dataclass
 class Decision:
-    """Result of :func:`decide`: codes into :data:`CELLTYPES`, the finer lineage name per cell, and the
-    myeloid mask of question 1.
+    """Result of :func:`decide`.
+
+    Codes into :data:`CELLTYPES`, the finer lineage name per cell, and the myeloid mask of question 1.
     """
 
     codes: np.ndarray
@@ -63,20 +63,20 @@ def _best(S: np.ndarray, cols: list[int], fill: float) -> tuple[np.ndarray, np.n
 def decide(S, panels: tuple[Panel, ...], *, min_score: float, margin: float) -> Decision:
     """Apply the two questions of the module docstring to ``S`` (cells x panels)."""
     S = np.asarray(S, dtype=np.float64)
-    positive = [i for i, p in enumerate(panels) if p.role == "myeloid"]
-    specific = [i for i in positive if panels[i].call != "myeloid"]
-    negative = [i for i, p in enumerate(panels) if p.role == "negative"]
-    non_myeloid = negative + [i for i, p in enumerate(panels) if p.role == "contaminant"]
+    positive = [i for i, p in enumerate(panels) if p.role == ROLE_MYELOID]
+    specific = [i for i in positive if panels[i].call != CALL_MYELOID]
+    negative = [i for i, p in enumerate(panels) if p.role == ROLE_NEGATIVE]
+    non_myeloid = negative + [i for i, p in enumerate(panels) if p.role == ROLE_CONTAMINANT]
     best_pos, _ = _best(S, positive, -np.inf)
     best_neg, _ = _best(S, negative, 0.0)
     myeloid = (best_pos >= min_score) & (best_pos - best_neg >= margin)
     best_other, neg_arg = _best(S, non_myeloid, 0.0)
     spec_val, spec_arg = _best(S, specific, -np.inf)
     # a myeloid cell with no scorable lineage panel keeps the common panel's name and the call "other"
-    common = next((i for i in positive if panels[i].call == "myeloid"), len(panels))
+    common = next((i for i in positive if panels[i].call == CALL_MYELOID), len(panels))
     spec_arg = np.where(np.isfinite(spec_val), spec_arg, common)
     names = np.asarray([p.lineage for p in panels] + [UNRESOLVED], dtype=object)
-    other = CELLTYPES.index("other")
+    other = CELLTYPES.index(OTHER)
     calls = np.asarray([CELLTYPES.index(p.call) if p.call in CELLTYPES else other for p in panels] + [other])
     other_lineage = np.where((best_other >= min_score) & (neg_arg >= 0), neg_arg, len(panels))
     lineage_idx = np.where(myeloid, spec_arg, other_lineage)
@@ -85,9 +85,11 @@ def decide(S, panels: tuple[Panel, ...], *, min_score: float, margin: float) -> 
 
 
 def majority_vote(codes: np.ndarray, groups, *, min_fraction: float) -> tuple[np.ndarray, pd.DataFrame]:
-    """CellTypist-style smoothing: every cell of a group gets the group's majority call when that call
-    holds >= ``min_fraction`` of the group's cells and is the unique maximum; otherwise (a tie or a
-    too-small majority) the group's cells keep their per-cell calls.
+    """CellTypist-style smoothing of the per-cell calls within groups (clusters).
+
+    Every cell of a group gets the group's majority call when that call holds >= ``min_fraction`` of the
+    group's cells and is the unique maximum; otherwise (a tie or a too-small majority) the group's cells
+    keep their per-cell calls.
 
     Returns the smoothed codes and a per-group table (n_cells, majority, fraction, smoothed).
     """

@@ -9,6 +9,13 @@ function       what it writes                                              modul
 ``train``      returns a :class:`tamclass.Model`                           ``_train.py``
 ``summarize``  ``uns[key]['samples']`` (and returns it)                    ``_summarize.py``
 =============  ==========================================================  =====================
+
+Each front door resolves its inputs, computes through named helpers and writes. Shared by all of them:
+``_common.py`` (AnnData resolution, the copy/backed refusal, no-clobber and value checks, warnings kept for
+``uns``, provenance storage), ``_panel_scores.py`` (rank scores that leave the caller's AnnData untouched),
+``_training.py`` (capping, fitting and assembling a :class:`tamclass.Model`); key names and the label
+vocabulary are in :mod:`tamclass._keys`, the classifier's training defaults in
+:mod:`tamclass.classifier._config`.
 """
 
 from .._lazy import lazy_namespace

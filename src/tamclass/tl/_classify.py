@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -11,57 +13,53 @@ import pandas as pd
 from scipy.stats import norm
 
 from .._errors import InputError, NotMacrophageWarning
-from .._settings import logger
-from ._evidence import evidence_z
-from ._gate import _check_values, _library_version, _resolve_copy, _store, check_no_clobber, gate, warn
-
-STATE_SETS = ("Cheng2021_M1", "Cheng2021_M2")
-STATE_CLASSES = ("M1-like", "M2-like")
-SUBSET_SETS = (
-    "Ma2022_IFN_TAM",
-    "Ma2022_Reg_TAM",
-    "Ma2022_Inflam_TAM",
-    "Ma2022_LA_TAM",
-    "Ma2022_Angio_TAM",
-    "Ma2022_RTM_TAM",
-    "Ma2022_Prolif_TAM",
+from .._keys import (
+    DEFAULT_KEY,
+    M1_LIKE,
+    M2_LIKE,
+    NOT_MACROPHAGE,
+    SOURCE_CATEGORIES,
+    SOURCE_EVIDENCE,
+    SOURCE_NETWORK,
+    SOURCE_NONE,
+    STATE_CLASSES,
+    STEP_CLASSIFY,
+    SUBSET_CLASSES,
+    UNASSIGNED,
+    keys,
 )
-SUBSET_CLASSES = ("IFN-TAM", "Reg-TAM", "Inflam-TAM", "LA-TAM", "Angio-TAM", "RTM-TAM", "Prolif-TAM")
-UNASSIGNED = "unassigned"
-NOT_MACROPHAGE = "not macrophage"
+from .._settings import logger
+from ..classifier._config import SEED_TRAINING, TrainingConfig
+from ..classifier._device import resolve_device
+from ..signatures._library import sets_with_role
+from ._common import (
+    check_no_clobber,
+    check_values,
+    library_version,
+    require_finite,
+    require_fraction,
+    require_int,
+    resolve_adata,
+    store,
+    warn,
+)
+from ._evidence import evidence_z
+from ._gate import gate
+from ._training import build_model, fit_capped, fit_metrics
 
+__all__ = ["NOT_MACROPHAGE", "STATE_CLASSES", "STATE_SETS", "SUBSET_CLASSES", "SUBSET_SETS", "UNASSIGNED", "classify"]
+
+#: the signature sets of the evidence calls: the manifest's ``state`` / ``subset`` sets, in manifest order,
+#: which is the order of :data:`STATE_CLASSES` / :data:`SUBSET_CLASSES` (Cheng2021_M1 -> M1-like, ...)
+STATE_SETS = tuple(sets_with_role("state"))
+SUBSET_SETS = tuple(sets_with_role("subset"))
+#: the state set whose evidence each state class rests on
+STATE_SET_OF = dict(zip(STATE_CLASSES, STATE_SETS, strict=True))
 
 #: polarization = tanh((z(M2) - z(M1)) / POLARIZATION_SCALE): continuous, in (-1, 1), 0 = no net evidence
 POLARIZATION_SCALE = 4.0
 #: cells="..." choices when a model is applied
 CELL_CHOICES = ("macrophages", "all")
-
-
-def _keys(k):
-    return {
-        "state": f"{k}_state",
-        "state_confidence": f"{k}_state_confidence",
-        "subset": f"{k}_subset",
-        "subset_confidence": f"{k}_subset_confidence",
-        "polarization": f"{k}_polarization",
-        "state_proba": f"{k}_state_proba",
-        "subset_proba": f"{k}_subset_proba",
-        "label": f"{k}_label",
-        "label_confidence": f"{k}_label_confidence",
-        "label_proba": f"{k}_label_proba",
-        "state_source": f"{k}_state_source",
-        "subset_source": f"{k}_subset_source",
-        "state_z": f"{k}_state_z",
-        "subset_z": f"{k}_subset_z",
-    }
-
-
-def _proba_frame(proba, classes, mask, obs_names) -> pd.DataFrame:
-    full = np.full((len(obs_names), len(classes)), np.nan)
-    if proba is not None and proba.shape[0]:
-        full[mask] = proba
-    return pd.DataFrame(full, index=pd.Index(obs_names), columns=pd.Index(list(classes)))
-
 
 _CALIBRATION_PROTOCOL = (
     "held-out seeds (calibration_fraction, stratified) split half/half with the seed: temperature fitted on the "
@@ -70,129 +68,25 @@ _CALIBRATION_PROTOCOL = (
 )
 
 
-def _train_from_seeds(
-    X,
-    labels,
-    classes,
-    *,
-    kind,
-    genes,
-    hidden,
-    epochs,
-    lr,
-    batch_size,
-    max_seeds_per_class,
-    min_seeds_per_class,
-    calibration_fraction,
-    random_state,
-    device,
-    species,
-    progress,
-):
-    """Train + calibrate a Model on seed cells; drops classes with too few seeds. Returns (model|None, info)."""
-    from ..classifier._fit import fit_classifier
-    from ..classifier._model import Model
-    from ..classifier._seeds import cap_per_class
-
-    counts = {classes[c]: int((labels == c).sum()) for c in range(len(classes))}
-    keep = [c for c in range(len(classes)) if counts[classes[c]] >= min_seeds_per_class]
-    info = {"n_seeds": counts, "classes_dropped": [classes[c] for c in range(len(classes)) if c not in keep]}
-    if len(keep) < 2:
-        info["status"] = (
-            f"not trained: fewer than 2 classes with >= {min_seeds_per_class} seed cells (seeds per class: {counts})"
-        )
-        return None, info
-    remap = np.full(len(classes), -1)
-    remap[keep] = np.arange(len(keep))
-    y_all = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
-    rng = np.random.default_rng(random_state)
-    idx = cap_per_class(y_all, max_seeds_per_class, rng)
-    fit = fit_classifier(
-        X[idx],
-        y_all[idx],
-        len(keep),
-        hidden=hidden,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        calibration_fraction=calibration_fraction,
-        seed=random_state,
-        device=device,
-        progress=progress,
-    )
-    kept = [classes[c] for c in keep]
-    from .._version import __version__
-
-    model = Model(
-        genes=genes,
-        classes=kept,
-        weights=fit["weights"],
-        mean=fit["mean"],
-        scale=fit["scale"],
-        temperature=fit["temperature"],
-        kind=kind,
-        species=species,
-        metadata={
-            "tamclass_version": __version__,
-            "library_version": _library_version(),
-            "training": {
-                "label_key": f"signature seeds ({kind})",
-                "n_cells_per_class": {
-                    kept[int(c)]: int(n) for c, n in zip(*np.unique(y_all[idx], return_counts=True), strict=False)
-                },
-                "random_state": int(random_state),
-                "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "hidden": int(hidden),
-                "epochs": int(epochs),
-                "ece_uncalibrated": fit["ece_uncalibrated"],
-                "ece_calibrated": fit["ece_calibrated"],
-                "held_out_accuracy": fit["held_out_accuracy"],
-                "n_train": fit["n_train"],
-                "n_calibration": fit["n_calibration"],
-                "n_evaluation": fit["n_evaluation"],
-                "ece_calibration_part": fit["ece_calibration_part"],
-                "calibration_protocol": _CALIBRATION_PROTOCOL,
-            },
-        },
-    )
-    info.update(
-        {
-            "status": "trained",
-            "classes": kept,
-            "temperature": fit["temperature"],
-            "ece_uncalibrated": fit["ece_uncalibrated"],
-            "ece_calibrated": fit["ece_calibrated"],
-            "held_out_accuracy": fit["held_out_accuracy"],
-            "n_train": fit["n_train"],
-            "n_calibration": fit["n_calibration"],
-            "n_evaluation": fit["n_evaluation"],
-            "ece_calibration_part": fit["ece_calibration_part"],
-            "calibration_protocol": _CALIBRATION_PROTOCOL,
-            "final_loss": fit["loss_history"][-1] if fit["loss_history"] else float("nan"),
-        }
-    )
-    return model, info
-
-
 def classify(
     adata,
     model=None,
     *,
     device: str = "auto",
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     random_state: int = 0,
     evidence_alpha: float = 0.05,
     n_controls: int = 30,
     support_z: float = 1.0,
     state_threshold: float = 0.7,
     subset_threshold: float = 0.5,
-    min_seeds_per_class: int = 10,
-    max_seeds_per_class: int = 3000,
-    hidden: int = 16,
-    epochs: int = 20,
-    lr: float = 5e-3,
-    batch_size: int = 256,
-    calibration_fraction: float = 0.25,
+    min_seeds_per_class: int = SEED_TRAINING.min_per_class,
+    max_seeds_per_class: int | None = SEED_TRAINING.max_per_class,
+    hidden: int = SEED_TRAINING.hidden,
+    epochs: int = SEED_TRAINING.epochs,
+    lr: float = SEED_TRAINING.lr,
+    batch_size: int = SEED_TRAINING.batch_size,
+    calibration_fraction: float = SEED_TRAINING.calibration_fraction,
     min_overlap: float = 0.5,
     threshold: float = 0.5,
     cells: str = "macrophages",
@@ -243,7 +137,7 @@ def classify(
     names (IFN-TAM, Reg-TAM, ...) fills the subset keys.
 
     Cells outside the classified set get ``"not macrophage"`` and NaN. With no macrophages at all a
-    :class:`~tamclass._errors.NotMacrophageWarning` is issued and only those values are written.
+    :class:`~tamclass.errors.NotMacrophageWarning` is issued and only those values are written.
 
     Parameters
     ----------
@@ -308,101 +202,37 @@ def classify(
     >>> adata.obs[["tamclass_subset", "tamclass_subset_source", "tamclass_polarization"]]  # doctest: +SKIP
     >>> adata.obsm["tamclass_subset_z"].head()  # doctest: +SKIP
     """
-    from ..classifier._device import resolve_device
-    from ..classifier._model import Model
-
-    _check_params(
-        evidence_alpha=evidence_alpha,
-        n_controls=n_controls,
-        support_z=support_z,
-        state_threshold=state_threshold,
-        subset_threshold=subset_threshold,
-        threshold=threshold,
-        min_overlap=min_overlap,
-        cells=cells,
-    )
-    dev = resolve_device(device)
-    if model is not None:
-        model = Model.coerce(model)
-    adata = _resolve_copy(adata, copy)
+    thresholds = {"state_threshold": state_threshold, "subset_threshold": subset_threshold, "threshold": threshold}
+    evidence = {"evidence_alpha": evidence_alpha, "n_controls": n_controls, "support_z": support_z}
+    _check_params(**evidence, **thresholds, min_overlap=min_overlap, cells=cells)
+    dev, model = resolve_device(device), _coerce_model(model)
+    adata = resolve_adata(adata, copy)
     matrix = {"layer": layer, "use_raw": use_raw, "gene_symbols": gene_symbols, "species": species}
-    K = _keys(key_added)
+    K = keys(key_added)
     mask = _cells_to_classify(
-        adata, key_added, model, cells, groupby=groupby, random_state=random_state, progress=progress, **matrix
+        adata, K, model, cells, groupby=groupby, random_state=random_state, progress=progress, **matrix
     )
-    written_obs, written_obsm = _written_keys(K, model)
-    check_no_clobber(adata, key_added, "classify", obs_cols=written_obs, obsm_keys=written_obsm)
+    check_no_clobber(adata, key_added, STEP_CLASSIFY, *_written_keys(K, model))
     notes: list[str] = []
-    _check_values(adata, notes, layer=layer, use_raw=use_raw)
-    info = {
-        "n_cells": int(adata.n_obs),
-        "n_macrophages": int(mask.sum()),
-        "device": str(dev),
-        "random_state": int(random_state),
-        "cells": cells if model is not None else "macrophages",
-        "state_threshold": float(state_threshold),
-        "subset_threshold": float(subset_threshold),
-        "library_version": _library_version(),
-    }
-    result = {}
+    check_values(adata, notes, layer=layer, use_raw=use_raw)
+    info = _run_info(adata, mask, dev, random_state, model, cells, thresholds)
     if not mask.any():
-        msg = (
-            f"no macrophages to classify: obs[{key_added + '_is_macrophage'!r}] is False for all {adata.n_obs} cells. "
-            "Every cell is written as 'not macrophage' with NaN confidence/probabilities. If these cells are "
-            "macrophages, check the gate (tc.tl.gate, gene symbols, species) or set the column yourself."
-        )
-        notes.append(msg)
-        warnings.warn(msg, NotMacrophageWarning, stacklevel=2)
-        info["status"] = "no macrophages: nothing classified"
+        result = _no_macrophages(adata, K, notes)
     elif model is None:
+        training = _seed_config(
+            hidden, epochs, lr, batch_size, calibration_fraction, min_seeds_per_class, max_seeds_per_class
+        )
         result = _classify_by_evidence(
-            adata,
-            mask,
-            device=dev,
-            random_state=random_state,
-            evidence_alpha=evidence_alpha,
-            n_controls=n_controls,
-            support_z=support_z,
-            thresholds=(state_threshold, subset_threshold),
-            train={
-                "hidden": hidden,
-                "epochs": epochs,
-                "lr": lr,
-                "batch_size": batch_size,
-                "max_seeds_per_class": max_seeds_per_class,
-                "min_seeds_per_class": min_seeds_per_class,
-                "calibration_fraction": calibration_fraction,
-            },
-            notes=notes,
-            progress=progress,
-            **matrix,
+            adata, mask, dev, random_state, evidence, thresholds, training, notes, progress, matrix
         )
-        info.update(result.pop("info"))
     else:
-        result = _classify_with_model(
-            adata,
-            mask,
-            model,
-            device=dev,
-            threshold=threshold,
-            min_overlap=min_overlap,
-            layer=layer,
-            use_raw=use_raw,
-            gene_symbols=gene_symbols,
-        )
-        info.update(result.pop("info"))
+        result = _classify_with_model(adata, mask, model, dev, threshold, min_overlap, layer, use_raw, gene_symbols)
     _write(adata, K, mask, result, model)
-    info["warnings"] = notes
-    info["counts"] = {
-        k: {str(a): int(b) for a, b in adata.obs[K[k]].value_counts(sort=False).items()}
-        for k in ("state", "subset", "label")
-        if K[k] in written_obs
-    }
-    _store(adata, key_added, "classify", info)
+    store(adata, key_added, STEP_CLASSIFY, _provenance(adata, K, model, info, result, notes))
     return adata if copy else None
 
 
-# ----------------------------------------------------------------------------------------- helpers
+# ----------------------------------------------------------------------------------------- resolve
 def _check_params(
     *, evidence_alpha, n_controls, support_z, state_threshold, subset_threshold, threshold, min_overlap, cells
 ) -> None:
@@ -412,29 +242,47 @@ def _check_params(
         ("threshold", threshold),
         ("min_overlap", min_overlap),
     ):
-        if isinstance(val, bool) or not isinstance(val, (int, float)) or not 0.0 <= float(val) <= 1.0:
-            raise InputError(f"{name} must be a number between 0 and 1, got {val!r}.")
+        require_fraction(name, val)
     if (
         isinstance(evidence_alpha, bool)
         or not isinstance(evidence_alpha, (int, float))
         or not 0.0 < float(evidence_alpha) < 1.0
     ):
         raise InputError(f"evidence_alpha must be in (0, 1), got {evidence_alpha!r}.")
-    if isinstance(n_controls, bool) or not isinstance(n_controls, (int, np.integer)) or n_controls < 5:
-        raise InputError(f"n_controls must be an integer >= 5 (random sets per signature), got {n_controls!r}.")
-    if isinstance(support_z, bool) or not isinstance(support_z, (int, float)) or not np.isfinite(support_z):
-        raise InputError(f"support_z must be a finite number, got {support_z!r}.")
+    require_int("n_controls", n_controls, 5, hint=" (random sets per signature)")
+    require_finite("support_z", support_z)
     if cells not in CELL_CHOICES:
         raise InputError(f"cells must be one of {CELL_CHOICES}, got {cells!r}.")
 
 
-def _cells_to_classify(adata, key, model, cells, *, groupby, random_state, progress, **matrix) -> np.ndarray:
+def _seed_config(hidden, epochs, lr, batch_size, calibration_fraction, min_per_class, max_per_class) -> TrainingConfig:
+    """The settings of the seed-trained networks: the caller's, with the weight decay of :data:`SEED_TRAINING`."""
+    return replace(
+        SEED_TRAINING,
+        hidden=hidden,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        calibration_fraction=calibration_fraction,
+        min_per_class=min_per_class,
+        max_per_class=max_per_class,
+    )
+
+
+def _coerce_model(model):
+    """None, or the :class:`tamclass.Model` that ``model`` (a Model or the path of a saved one) is."""
+    from ..classifier._model import Model
+
+    return Model.coerce(model) if model is not None else None
+
+
+def _cells_to_classify(adata, K, model, cells, *, groupby, random_state, progress, **matrix) -> np.ndarray:
     if model is not None and cells == "all":
         return np.ones(adata.n_obs, dtype=bool)
-    mac_key = f"{key}_is_macrophage"
+    mac_key = K.is_macrophage
     if mac_key not in adata.obs.columns:
-        logger.warning(f"obs[{mac_key!r}] not found: running tc.tl.gate(adata, key_added={key!r}) first")
-        gate(adata, groupby=groupby, key_added=key, random_state=random_state, progress=progress, **matrix)
+        logger.warning(f"obs[{mac_key!r}] not found: running tc.tl.gate(adata, key_added={K.prefix!r}) first")
+        gate(adata, groupby=groupby, key_added=K.prefix, random_state=random_state, progress=progress, **matrix)
     col = adata.obs[mac_key]
     if col.isna().any() or not set(pd.unique(col.astype(object))) <= {True, False}:
         raise InputError(
@@ -444,29 +292,52 @@ def _cells_to_classify(adata, key, model, cells, *, groupby, random_state, progr
     return np.asarray(col.astype(bool).to_numpy(), dtype=bool)
 
 
-def _written_keys(K, model):
+def _written_keys(K, model) -> tuple[list[str], list[str]]:
+    """The (obs, obsm) keys a run writes: evidence mode, or a model (with the state / subset keys it fills)."""
     if model is None:
         obs = [
-            K[k]
-            for k in (
-                "state",
-                "state_confidence",
-                "state_source",
-                "subset",
-                "subset_confidence",
-                "subset_source",
-                "polarization",
-            )
+            K.state,
+            K.state_confidence,
+            K.state_source,
+            K.subset,
+            K.subset_confidence,
+            K.subset_source,
+            K.polarization,
         ]
-        return obs, [K["state_proba"], K["subset_proba"], K["state_z"], K["subset_z"]]
-    obs, obsm = [K["label"], K["label_confidence"]], [K["label_proba"]]
+        return obs, [K.state_proba, K.subset_proba, K.state_z, K.subset_z]
+    obs, obsm = [K.label, K.label_confidence], [K.label_proba]
     if set(model.classes) == set(STATE_CLASSES):
-        obs += [K["state"], K["state_confidence"], K["polarization"]]
-        obsm += [K["state_proba"]]
+        obs += [K.state, K.state_confidence, K.polarization]
+        obsm += [K.state_proba]
     elif set(model.classes) <= set(SUBSET_CLASSES):
-        obs += [K["subset"], K["subset_confidence"]]
-        obsm += [K["subset_proba"]]
+        obs += [K.subset, K.subset_confidence]
+        obsm += [K.subset_proba]
     return obs, obsm
+
+
+def _run_info(adata, mask, device, random_state, model, cells, thresholds) -> dict:
+    return {
+        "n_cells": int(adata.n_obs),
+        "n_macrophages": int(mask.sum()),
+        "device": str(device),
+        "random_state": int(random_state),
+        "cells": cells if model is not None else "macrophages",
+        "state_threshold": float(thresholds["state_threshold"]),
+        "subset_threshold": float(thresholds["subset_threshold"]),
+        "library_version": library_version(),
+    }
+
+
+# ----------------------------------------------------------------------------------------- compute
+def _no_macrophages(adata, K, notes) -> dict:
+    msg = (
+        f"no macrophages to classify: obs[{K.is_macrophage!r}] is False for all {adata.n_obs} cells. "
+        "Every cell is written as 'not macrophage' with NaN confidence/probabilities. If these cells are "
+        "macrophages, check the gate (tc.tl.gate, gene symbols, species) or set the column yourself."
+    )
+    notes.append(msg)
+    warnings.warn(msg, NotMacrophageWarning, stacklevel=3)
+    return {"info": {"status": "no macrophages: nothing classified"}}
 
 
 def evidence_calls(Z: np.ndarray, z_min: float) -> np.ndarray:
@@ -478,27 +349,13 @@ def evidence_calls(Z: np.ndarray, z_min: float) -> np.ndarray:
     return np.where(top >= z_min, best, -1).astype(np.int64)
 
 
-def _classify_by_evidence(
-    adata,
-    mask,
-    *,
-    device,
-    random_state,
-    evidence_alpha,
-    n_controls,
-    support_z,
-    thresholds,
-    train,
-    notes,
-    progress,
-    layer,
-    use_raw,
-    gene_symbols,
-    species,
-):
+def _classify_by_evidence(adata, mask, device, random_state, evidence, thresholds, training, notes, progress, matrix):
+    """Evidence z per class, evidence calls, a network trained on them per kind (state, subset), final labels."""
     from .._data import extract_genes
     from ..signatures._library import load
 
+    layer, use_raw, gene_symbols, species = (matrix[k] for k in ("layer", "use_raw", "gene_symbols", "species"))
+    evidence_alpha, support_z = evidence["evidence_alpha"], evidence["support_z"]
     t0 = time.perf_counter()
     timings = {}
     sigs = load([*STATE_SETS, *SUBSET_SETS], species=species)
@@ -506,7 +363,7 @@ def _classify_by_evidence(
         adata,
         mask,
         sigs,
-        n_controls=n_controls,
+        n_controls=evidence["n_controls"],
         n_bins=20,
         random_state=random_state,
         progress=progress,
@@ -539,18 +396,19 @@ def _classify_by_evidence(
     out = {
         "info": {
             "evidence_alpha": float(evidence_alpha),
-            "n_controls": int(n_controls),
+            "n_controls": int(evidence["n_controls"]),
             "support_z": float(support_z),
             "genes_used": {n: list(g) for n, g in used.items()},
             "panel_genes": list(found),
             "state_sets": list(STATE_SETS),
             "subset_sets": list(SUBSET_SETS),
-            "polarization": f"tanh((z(Cheng2021_M2) - z(Cheng2021_M1)) / {POLARIZATION_SCALE:g}); negative = M1-like",
+            "polarization": f"tanh((z({STATE_SET_OF[M2_LIKE]}) - z({STATE_SET_OF[M1_LIKE]})) / "
+            f"{POLARIZATION_SCALE:g}); negative = M1-like",
         }
     }
     for kind, names, classes, thr in (
-        ("state", STATE_SETS, STATE_CLASSES, thresholds[0]),
-        ("subset", SUBSET_SETS, SUBSET_CLASSES, thresholds[1]),
+        ("state", STATE_SETS, STATE_CLASSES, thresholds["state_threshold"]),
+        ("subset", SUBSET_SETS, SUBSET_CLASSES, thresholds["subset_threshold"]),
     ):
         t0 = time.perf_counter()
         z = Z[list(names)].to_numpy(dtype=np.float64)
@@ -562,11 +420,11 @@ def _classify_by_evidence(
             list(classes),
             kind=kind,
             genes=list(found),
+            config=training,
             device=device,
             random_state=random_state,
             species=species,
             progress=progress,
-            **train,
         )
         proba = model.predict_proba_matrix(X, device=device) if model is not None else None
         labels, source, conf = _final_labels(calls, z, proba, list(classes), model, thr, support_z)
@@ -584,8 +442,8 @@ def _classify_by_evidence(
         out["info"][f"{kind}_model"] = minfo
         timings[f"{kind}_model"] = time.perf_counter() - t0
     out["info"]["timings_s"] = {k: float(v) for k, v in timings.items()}
-    zs = out["state"]["z"].to_numpy()
-    out["polarization"] = np.tanh((zs[:, 1] - zs[:, 0]) / POLARIZATION_SCALE)
+    zs = out["state"]["z"]
+    out["polarization"] = np.tanh((zs[M2_LIKE] - zs[M1_LIKE]).to_numpy() / POLARIZATION_SCALE)
     out["info"]["status"] = "labelled by evidence" + (
         " and a network trained on the evidence calls"
         if any(out["info"][f"{k}_model"].get("status") == "trained" for k in ("state", "subset"))
@@ -594,15 +452,56 @@ def _classify_by_evidence(
     return out
 
 
+def _train_from_seeds(X, labels, classes, *, kind, genes, config, random_state, device, species, progress):
+    """Train + calibrate a Model on seed cells; drops classes with too few seeds. Returns (model|None, info)."""
+    counts = {classes[c]: int((labels == c).sum()) for c in range(len(classes))}
+    keep = [c for c in range(len(classes)) if counts[classes[c]] >= config.min_per_class]
+    info = {"n_seeds": counts, "classes_dropped": [classes[c] for c in range(len(classes)) if c not in keep]}
+    if len(keep) < 2:
+        info["status"] = (
+            f"not trained: fewer than 2 classes with >= {config.min_per_class} seed cells (seeds per class: {counts})"
+        )
+        return None, info
+    remap = np.full(len(classes), -1)
+    remap[keep] = np.arange(len(keep))
+    y_all = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
+    idx, fit = fit_capped(X, y_all, len(keep), config, random_state=random_state, device=device, progress=progress)
+    kept = [classes[c] for c in keep]
+    training = {
+        "label_key": f"signature seeds ({kind})",
+        "n_cells_per_class": {
+            kept[int(c)]: int(n) for c, n in zip(*np.unique(y_all[idx], return_counts=True), strict=False)
+        },
+        "random_state": int(random_state),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "hidden": int(config.hidden),
+        "epochs": int(config.epochs),
+        **fit_metrics(fit),
+        "calibration_protocol": _CALIBRATION_PROTOCOL,
+    }
+    model = build_model(fit, genes=genes, classes=kept, kind=kind, species=species, training=training)
+    info.update(
+        {
+            "status": "trained",
+            "classes": kept,
+            "temperature": fit["temperature"],
+            **fit_metrics(fit),
+            "calibration_protocol": _CALIBRATION_PROTOCOL,
+            "final_loss": fit["loss_history"][-1] if fit["loss_history"] else float("nan"),
+        }
+    )
+    return model, info
+
+
 def _final_labels(calls, z, proba, classes, model, threshold, support_z):
     """Evidence call first; else the network's class when confident and supported by the cell's own z."""
     n = len(calls)
     labels = np.full(n, UNASSIGNED, dtype=object)
-    source = np.full(n, "none", dtype=object)
+    source = np.full(n, SOURCE_NONE, dtype=object)
     conf = np.full(n, np.nan)
     has = calls >= 0
     labels[has] = np.asarray(classes, dtype=object)[calls[has]]
-    source[has] = "evidence"
+    source[has] = SOURCE_EVIDENCE
     if model is not None and proba is not None:
         cols = [classes.index(c) for c in model.classes]
         best = proba.argmax(axis=1)
@@ -610,7 +509,7 @@ def _final_labels(calls, z, proba, classes, model, threshold, support_z):
         own_z = z[np.arange(n), np.asarray(cols)[best]]
         extend = ~has & (p >= threshold) & (np.nan_to_num(own_z, nan=-np.inf) >= support_z)
         labels[extend] = np.asarray(model.classes, dtype=object)[best[extend]]
-        source[extend] = "network"
+        source[extend] = SOURCE_NETWORK
         label_col = {c: j for j, c in enumerate(model.classes)}
         for i in np.flatnonzero(labels != UNASSIGNED):
             j = label_col.get(labels[i])
@@ -630,7 +529,8 @@ def _model_part(proba: np.ndarray, classes, threshold: float) -> dict:
     }
 
 
-def _classify_with_model(adata, mask, model, *, device, threshold, min_overlap, layer, use_raw, gene_symbols):
+def _classify_with_model(adata, mask, model, device, threshold, min_overlap, layer, use_raw, gene_symbols):
+    """A user model's labels (and state / subset labels when its classes are states / subsets)."""
     X, overlap = model.extract(
         _rows(adata, mask), layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, min_overlap=min_overlap
     )
@@ -642,16 +542,24 @@ def _classify_with_model(adata, mask, model, *, device, threshold, min_overlap, 
             "model": repr(model),
             "overlap": overlap,
             "label_threshold": float(threshold),
-            "model_metadata_json": _json(model.metadata),
+            "model_metadata_json": json.dumps(model.metadata, sort_keys=True, default=str),
         },
     }
     if set(model.classes) == set(STATE_CLASSES):
         p = proba[:, [model.classes.index(c) for c in STATE_CLASSES]]
         out["state"] = _model_part(p, STATE_CLASSES, threshold)
-        out["polarization"] = p[:, 1] - p[:, 0]
+        out["polarization"] = p[:, STATE_CLASSES.index(M2_LIKE)] - p[:, STATE_CLASSES.index(M1_LIKE)]
     elif set(model.classes) <= set(SUBSET_CLASSES):
         out["subset"] = _model_part(proba, model.classes, threshold)
     return out
+
+
+# ------------------------------------------------------------------------------------------- write
+def _proba_frame(proba, classes, mask, obs_names) -> pd.DataFrame:
+    full = np.full((len(obs_names), len(classes)), np.nan)
+    if proba is not None and proba.shape[0]:
+        full[mask] = proba
+    return pd.DataFrame(full, index=pd.Index(obs_names), columns=pd.Index(list(classes)))
 
 
 def _write(adata, K, mask, result, model) -> None:
@@ -679,28 +587,33 @@ def _write(adata, K, mask, result, model) -> None:
         adata.obs[K[f"{kind}_confidence"]] = conf
         adata.obsm[K[f"{kind}_proba"]] = _proba_frame(part.get("proba") if part else None, classes, mask, obs_names)
         if model is None:
-            src = np.full(n, "not macrophage", dtype=object)
+            src = np.full(n, NOT_MACROPHAGE, dtype=object)
             z = pd.DataFrame(
                 np.nan, index=pd.Index(obs_names), columns=list(STATE_CLASSES if kind == "state" else SUBSET_CLASSES)
             )
             if part:
                 src[mask] = part["source"]
                 z.loc[np.asarray(mask)] = part["z"].to_numpy()
-            adata.obs[K[f"{kind}_source"]] = pd.Categorical(
-                src, categories=["evidence", "network", "none", "not macrophage"]
-            )
+            adata.obs[K[f"{kind}_source"]] = pd.Categorical(src, categories=list(SOURCE_CATEGORIES))
             adata.obsm[K[f"{kind}_z"]] = z
     if model is None or "polarization" in result:
         pol = np.full(n, np.nan)
         if "polarization" in result:
             pol[mask] = result["polarization"]
-        adata.obs[K["polarization"]] = pol
+        adata.obs[K.polarization] = pol
 
 
-def _json(obj) -> str:
-    import json
-
-    return json.dumps(obj, sort_keys=True, default=str)
+def _provenance(adata, K, model, info, result, notes) -> dict:
+    """``uns[key]["classify"]``: the run's settings, the step's own record, the warnings and label counts."""
+    info.update(result.pop("info"))
+    info["warnings"] = notes
+    written_obs, _ = _written_keys(K, model)
+    info["counts"] = {
+        k: {str(a): int(b) for a, b in adata.obs[K[k]].value_counts(sort=False).items()}
+        for k in ("state", "subset", "label")
+        if K[k] in written_obs
+    }
+    return info
 
 
 def _rows(adata, mask):

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from .._data import map_genes, resolve_matrix
-from ..classifier._scores import score_signatures
 from ..scoring._null import matched_control_sets, null_z
 from ..signatures._signature import Signature
+from ._panel_scores import score_signatures
 
 #: a signature needs this many genes in the data to be tested (fewer = one dropout decides)
 MIN_SET_GENES = 3

@@ -6,17 +6,25 @@ the gating model live in :mod:`tamclass.gating`; this module only moves data in 
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError, TamclassWarning
+from .._errors import InputError
+from .._keys import CELLTYPES, DEFAULT_KEY, MACROPHAGE, OTHER, STEP_GATE, keys
 from .._settings import logger
-from ..gating._panels import CELLTYPES, MODEL_FILE, load_panels
-from ..gating._rules import decide, majority_vote
+from ..gating._panels import MODEL_FILE, ROLE_CONTAMINANT, ROLE_MYELOID, ROLE_NEGATIVE, load_panels
+from ..gating._rules import Decision, decide, majority_vote
 from ..gating._smooth import knn_smooth, pca_embedding
 from ..signatures._signature import Signature
+from ._common import (
+    check_no_clobber,
+    check_values,
+    library_version,
+    require_finite,
+    resolve_adata,
+    store,
+    warn,
+)
 
 #: UCell SmoothKNN decay (pyucell default), principal components of the embedding
 SMOOTH_DECAY = 0.1
@@ -26,7 +34,7 @@ MAX_SMOOTH_REFERENCE = 10_000
 #: genes a panel needs in the data to be scored: two for positive evidence (one gene is one dropout or
 #: one ambient transcript away from a wrong call), one for a lineage to exclude (one T-cell gene is
 #: enough to doubt that a cell is a macrophage)
-MIN_GENES = {"myeloid": 2, "negative": 1, "contaminant": 1}
+MIN_GENES = {ROLE_MYELOID: 2, ROLE_NEGATIVE: 1, ROLE_CONTAMINANT: 1}
 RULE = (
     "panels of the gating model (tamclass/gating/data/human_tme.tsv) scored with UCell over the genes present "
     "(pyucell missing_genes='skip'), kNN-smoothed (k=smooth_k, decay smooth_decay, PCA of the panel genes); "
@@ -35,37 +43,11 @@ RULE = (
 )
 
 
-def _check_adata(adata):
-    from anndata import AnnData
-
-    if not isinstance(adata, AnnData):
-        raise InputError(f"expected an AnnData, got {type(adata).__name__}.")
-    if adata.n_obs == 0:
-        raise InputError("the AnnData has no cells.")
-
-
-def _ours(adata, key: str, step: str) -> bool:
-    info = adata.uns.get(key)
-    return isinstance(info, dict) and step in info
-
-
-def check_no_clobber(adata, key: str, step: str, obs_cols=(), obsm_keys=()) -> None:
-    """Refuse to overwrite obs/obsm entries that tamclass did not write (no ``uns[key][step]`` record)."""
-    if _ours(adata, key, step):
-        return
-    clash = [c for c in obs_cols if c in adata.obs.columns] + [f"obsm[{k!r}]" for k in obsm_keys if k in adata.obsm]
-    if clash:
-        raise InputError(
-            f"{clash} already exist and were not written by tamclass {step}; pass another key_added= "
-            "(or delete them) so your data is not overwritten."
-        )
-
-
 def gate(
     adata,
     *,
     groupby: str | None = None,
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     min_score: float = 0.1,
     margin: float = 0.05,
     min_fraction: float = 0.5,
@@ -91,7 +73,7 @@ def gate(
        fibroblast, endothelial (with post-capillary venules), perivascular (pericytes, smooth muscle),
        neutrophil, mast/basophil, platelet -- and a contaminant (red cells: it names cells without myeloid
        evidence but does not veto a myeloid call, since ambient haemoglobin sticks to every droplet). A myeloid panel
-       needs 2 genes in the data, a negative one 1; a panel below that is *undecidable* and a :class:`~tamclass._errors.TamclassWarning`
+       needs 2 genes in the data, a negative one 1; a panel below that is *undecidable* and a :class:`~tamclass.errors.TamclassWarning`
        names the lineages that cannot be identified or excluded.
     2. **Smoothing.** Scores are averaged over each cell's ``smooth_k`` nearest neighbours (UCell
        SmoothKNN weights, decay 0.1) in a PCA of the panel genes, so panels with few genes are not at the
@@ -161,134 +143,41 @@ def gate(
     >>> adata.obs["tamclass_lineage"].value_counts()  # doctest: +SKIP
     >>> adata.uns["tamclass"]["gate"]["undecidable"]  # doctest: +SKIP
     """
-    adata = _resolve_copy(adata, copy)
-    _check_params(
-        adata, min_score=min_score, margin=margin, min_fraction=min_fraction, smooth_k=smooth_k, groupby=groupby
-    )
-    keys = {
-        "celltype": f"{key_added}_celltype",
-        "is_macrophage": f"{key_added}_is_macrophage",
-        "lineage": f"{key_added}_lineage",
-    }
-    check_no_clobber(adata, key_added, "gate", obs_cols=tuple(keys.values()))
+    adata = resolve_adata(adata, copy)
+    params = {"min_score": min_score, "margin": margin, "min_fraction": min_fraction, "smooth_k": smooth_k}
+    _check_params(adata, groupby=groupby, **params)
+    K = keys(key_added)
+    check_no_clobber(adata, key_added, STEP_GATE, obs_cols=K.gate_obs)
     matrix = {"layer": layer, "use_raw": use_raw, "gene_symbols": gene_symbols, "species": species}
     notes: list[str] = []
-    _check_values(adata, notes, layer=layer, use_raw=use_raw)
+    check_values(adata, notes, layer=layer, use_raw=use_raw)
     panels, by_case = load_panels(species)
     present = _present_genes(adata, panels, **matrix)
     S = _score_panels(adata, panels, present, random_state=random_state, progress=progress, **matrix)
     undecidable = _undecidable(panels, present, notes)
-    if not np.isfinite(S[:, [i for i, p in enumerate(panels) if p.role == "myeloid"]]).any():
-        raise InputError(
-            "none of the myeloid panels could be scored (fewer than 2 of their genes in the data); "
-            "check that var_names are gene symbols (or pass gene_symbols=) and species."
-        )
-    n_smoothed = 0
-    if smooth_k > 0 and adata.n_obs > 1:
-        S = _smooth(adata, S, present, smooth_k, progress=progress, **matrix)
-        n_smoothed = int(adata.n_obs)
+    _require_myeloid_scores(S, panels)
+    S, n_smoothed = _smooth(adata, S, present, smooth_k, progress=progress, **matrix)
     decision = decide(S, panels, min_score=min_score, margin=margin)
-    codes, lineage, vote_table = decision.codes, decision.lineage, None
-    if groupby is not None:
-        codes, lineage, vote_table = _vote(codes, lineage, adata.obs[groupby].to_numpy(), min_fraction)
-    lineage_cats = decision.lineage_categories(panels)
-    adata.obs[keys["celltype"]] = pd.Categorical.from_codes(codes, categories=list(CELLTYPES))
-    adata.obs[keys["is_macrophage"]] = np.asarray(codes == CELLTYPES.index("macrophage"), dtype=bool)
-    adata.obs[keys["lineage"]] = pd.Categorical(lineage.astype(str), categories=lineage_cats)
-    info = {
-        "rule": RULE,
-        "model": MODEL_FILE,
-        "min_score": float(min_score),
-        "margin": float(margin),
-        "smooth_k": int(smooth_k),
-        "smooth_decay": SMOOTH_DECAY,
-        "n_pcs": N_PCS,
-        "n_smoothed": n_smoothed,
-        "smooth_max_reference": MAX_SMOOTH_REFERENCE,
-        "panels": {
-            p.lineage: {
-                "call": p.call,
-                "role": p.role,
-                "genes": list(p.genes),
-                "source": p.source,
-                "genes_present": list(present[p.lineage]),
-                "n_present": len(present[p.lineage]),
-                "n_total": len(p.genes),
-            }
-            for p in panels
-        },
-        "undecidable": undecidable,
-        "mapped_by_case": by_case,
-        "warnings": notes,
-        "score_method": "rank",
-        "scores_from": "computed internally (gating panels)",
-        "groupby": groupby if groupby is not None else "",
-        "min_fraction": float(min_fraction),
-        "counts": {c: int((codes == i).sum()) for i, c in enumerate(CELLTYPES)},
-        "lineage_counts": {c: int((lineage == c).sum()) for c in lineage_cats},
-        "n_myeloid": int(np.isin(codes, [0, 1, 2]).sum()),
-        "n_cells": int(adata.n_obs),
-        "library_version": str(_library_version()),
-    }
-    if vote_table is not None:
-        info["votes"] = vote_table
-    _store(adata, key_added, "gate", info)
+    codes, lineage, votes = _vote(decision, adata.obs, groupby, min_fraction)
+    _write(adata, K, codes, lineage, Decision.lineage_categories(panels))
+    info = _provenance(
+        adata, panels, present, undecidable, by_case, notes, params, groupby, n_smoothed, (codes, lineage, votes)
+    )
+    store(adata, key_added, STEP_GATE, info)
     logger.info(f"gate: {info['counts']}")
     return adata if copy else None
 
 
 # ----------------------------------------------------------------------------------------- helpers
-def _resolve_copy(adata, copy: bool):
-    """The AnnData to write into: a MuData's ``rna`` modality, a copy with ``copy=True``."""
-    from .._io import as_anndata
-
-    adata = as_anndata(adata, what="adata")
-    _check_adata(adata)
-    if not copy:
-        return adata
-    if adata.isbacked:
-        raise InputError(
-            "copy=True is not supported for an AnnData opened with backed='r' (it would load the "
-            "whole matrix); use copy=False (results go to the in-memory obs/obsm/uns) or "
-            "adata.to_memory() first."
-        )
-    return adata.copy()
-
-
 def _check_params(adata, *, min_score, margin, min_fraction, smooth_k, groupby) -> None:
     for name, val in (("min_score", min_score), ("margin", margin), ("min_fraction", min_fraction)):
-        if isinstance(val, bool) or not isinstance(val, (int, float)) or not np.isfinite(val):
-            raise InputError(f"{name} must be a finite number, got {val!r}.")
+        require_finite(name, val)
     if isinstance(smooth_k, bool) or not isinstance(smooth_k, (int, np.integer)) or smooth_k < 0:
         raise InputError(f"smooth_k must be a non-negative integer (0 = no smoothing), got {smooth_k!r}.")
     if not 0.0 <= min_fraction <= 1.0:
         raise InputError(f"min_fraction must be between 0 and 1, got {min_fraction!r}.")
     if groupby is not None and groupby not in adata.obs.columns:
         raise InputError(f"groupby={groupby!r} is not an obs column; available: {list(adata.obs.columns)[:20]}.")
-
-
-def warn(notes: list[str], message: str, stacklevel: int = 4) -> None:
-    """Issue a TamclassWarning and keep its text for ``uns`` (so a saved file still says it)."""
-    notes.append(message)
-    warnings.warn(message, TamclassWarning, stacklevel=stacklevel)
-
-
-def _check_values(adata, notes, *, layer, use_raw) -> None:
-    from ..pp._normalization import detect_normalization
-
-    kind = detect_normalization(adata, layer=layer, use_raw=use_raw)
-    if kind == "scaled":
-        raise InputError(
-            "the matrix has negative values (scaled data?); gate ranks expression, so pass the "
-            "log-normalised or count matrix (layer=, use_raw=True)."
-        )
-    if kind == "unknown":
-        warn(
-            notes,
-            "gate: the matrix looks like linear-scale expression (TPM/CPM without a log: non-integer "
-            "values above 30). Panel scores are ranks and do not change, but the smoothing embedding "
-            "uses the values as stored; pass log1p values (sc.pp.log1p) or counts for the intended gate.",
-        )
 
 
 def _present_genes(adata, panels, *, layer, use_raw, gene_symbols, species) -> dict[str, list[str]]:
@@ -302,7 +191,7 @@ def _present_genes(adata, panels, *, layer, use_raw, gene_symbols, species) -> d
 
 def _score_panels(adata, panels, present, *, layer, use_raw, gene_symbols, species, random_state, progress):
     """Cells x panels UCell scores over the present genes; NaN for panels below ``MIN_GENES``."""
-    from ..classifier._scores import score_signatures
+    from ._panel_scores import score_signatures
 
     sigs = {
         p.lineage: Signature(name=p.lineage, up=tuple(present[p.lineage]), category="gating", species=species)
@@ -329,13 +218,14 @@ def _score_panels(adata, panels, present, *, layer, use_raw, gene_symbols, speci
 
 def _undecidable(panels, present, notes) -> dict[str, str]:
     """Myeloid and negative lineages whose panel has too few genes in the data (present/total); warned once.
+
     Contaminant panels are not listed: a missing one changes no myeloid call.
     """
-    short = [p for p in panels if p.role != "contaminant" and len(present[p.lineage]) < MIN_GENES[p.role]]
+    short = [p for p in panels if p.role != ROLE_CONTAMINANT and len(present[p.lineage]) < MIN_GENES[p.role]]
     out = {p.lineage: f"{len(present[p.lineage])}/{len(p.genes)}" for p in short}
     parts = [
         f"{what}: {', '.join(f'{p.lineage} ({out[p.lineage]})' for p in short if p.role == role)}"
-        for role, what in (("myeloid", "cannot be identified"), ("negative", "cannot be excluded"))
+        for role, what in ((ROLE_MYELOID, "cannot be identified"), (ROLE_NEGATIVE, "cannot be excluded"))
         if any(p.role == role for p in short)
     ]
     if parts:
@@ -349,9 +239,21 @@ def _undecidable(panels, present, notes) -> dict[str, str]:
     return out
 
 
+def _require_myeloid_scores(S, panels) -> None:
+    """Refuse data on which no myeloid panel could be scored (every cell would be "other")."""
+    if not np.isfinite(S[:, [i for i, p in enumerate(panels) if p.role == ROLE_MYELOID]]).any():
+        raise InputError(
+            "none of the myeloid panels could be scored (fewer than 2 of their genes in the data); "
+            "check that var_names are gene symbols (or pass gene_symbols=) and species."
+        )
+
+
 def _smooth(adata, S, present, k, *, layer, use_raw, gene_symbols, species, progress):
+    """kNN-smoothed scores (UCell SmoothKNN in a PCA of the panel genes) and the number of cells smoothed."""
     from .._data import extract_genes
 
+    if k <= 0 or adata.n_obs <= 1:
+        return S, 0
     genes = sorted({g for gs in present.values() for g in gs})
     X, _, _ = extract_genes(
         adata, genes, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species, progress=progress
@@ -361,13 +263,19 @@ def _smooth(adata, S, present, k, *, layer, use_raw, gene_symbols, species, prog
     finite = np.isfinite(S).any(axis=0)
     out = S.copy()
     out[:, finite] = knn_smooth(S[:, finite], emb, k=int(k), decay=SMOOTH_DECAY, max_reference=MAX_SMOOTH_REFERENCE)
-    return out
+    return out, int(adata.n_obs)
 
 
-def _vote(codes, lineage, groups, min_fraction):
-    """Cluster majority vote on the coarse call; cells moved by it take the cluster's commonest lineage
-    among the cells that already had the winning call.
+def _vote(decision, obs, groupby, min_fraction):
+    """Per-cell calls, or with ``groupby`` the cluster majority vote on the coarse call (codes, lineage, table).
+
+    Cells moved by the vote take the cluster's commonest lineage among the cells that already had the
+    winning call.
     """
+    codes, lineage = decision.codes, decision.lineage
+    if groupby is None:
+        return codes, lineage, None
+    groups = obs[groupby].to_numpy()
     voted, table = majority_vote(codes, groups, min_fraction=min_fraction)
     lineage = lineage.copy()
     groups = pd.Series(pd.Categorical(groups)).to_numpy()
@@ -379,15 +287,50 @@ def _vote(codes, lineage, groups, min_fraction):
     return voted, lineage, table
 
 
-def _store(adata, key: str, step: str, info: dict) -> None:
-    uns = adata.uns.get(key)
-    if not isinstance(uns, dict):
-        uns = {}
-    uns[step] = info
-    adata.uns[key] = uns
+def _write(adata, K, codes, lineage, lineage_categories) -> None:
+    adata.obs[K.celltype] = pd.Categorical.from_codes(codes, categories=list(CELLTYPES))
+    adata.obs[K.is_macrophage] = np.asarray(codes == CELLTYPES.index(MACROPHAGE), dtype=bool)
+    adata.obs[K.lineage] = pd.Categorical(lineage.astype(str), categories=lineage_categories)
 
 
-def _library_version() -> str:
-    from ..signatures._library import LIBRARY_VERSION
-
-    return str(LIBRARY_VERSION) if LIBRARY_VERSION else "unknown"
+def _provenance(adata, panels, present, undecidable, by_case, notes, params, groupby, n_smoothed, calls) -> dict:
+    """``uns[key]["gate"]``: the rule, thresholds, panels and their coverage, warnings, counts (and votes)."""
+    codes, lineage, votes = calls
+    info = {
+        "rule": RULE,
+        "model": MODEL_FILE,
+        "min_score": float(params["min_score"]),
+        "margin": float(params["margin"]),
+        "smooth_k": int(params["smooth_k"]),
+        "smooth_decay": SMOOTH_DECAY,
+        "n_pcs": N_PCS,
+        "n_smoothed": n_smoothed,
+        "smooth_max_reference": MAX_SMOOTH_REFERENCE,
+        "panels": {
+            p.lineage: {
+                "call": p.call,
+                "role": p.role,
+                "genes": list(p.genes),
+                "source": p.source,
+                "genes_present": list(present[p.lineage]),
+                "n_present": len(present[p.lineage]),
+                "n_total": len(p.genes),
+            }
+            for p in panels
+        },
+        "undecidable": undecidable,
+        "mapped_by_case": by_case,
+        "warnings": notes,
+        "score_method": "rank",
+        "scores_from": "computed internally (gating panels)",
+        "groupby": groupby if groupby is not None else "",
+        "min_fraction": float(params["min_fraction"]),
+        "counts": {c: int((codes == i).sum()) for i, c in enumerate(CELLTYPES)},
+        "lineage_counts": {c: int((lineage == c).sum()) for c in Decision.lineage_categories(panels)},
+        "n_myeloid": int((codes != CELLTYPES.index(OTHER)).sum()),
+        "n_cells": int(adata.n_obs),
+        "library_version": str(library_version()),
+    }
+    if votes is not None:
+        info["votes"] = votes
+    return info

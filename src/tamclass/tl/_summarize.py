@@ -8,15 +8,39 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, TamclassWarning
+from .._keys import (
+    COL_LOG2_M2_M1_RATIO,
+    COL_M2_M1_RATIO,
+    COL_MACROPHAGE_FRACTION,
+    COL_N_CELLS,
+    COL_N_MACROPHAGES,
+    COL_N_STATE_CLASSIFIED,
+    COL_POLARIZATION_MEAN,
+    COL_POLARIZATION_MEDIAN,
+    DEFAULT_KEY,
+    M1_LIKE,
+    M2_LIKE,
+    MACROPHAGE,
+    NOT_MACROPHAGE,
+    PREFIX_CELLTYPE_FRACTION,
+    PREFIX_SCORE,
+    PREFIX_SCORE_MACROPHAGE,
+    PREFIX_STATE_FRACTION,
+    PREFIX_SUBSET_FRACTION,
+    STATE_CLASSES,
+    STEP_SUMMARIZE,
+    UNASSIGNED,
+    UNS_SAMPLES,
+    keys,
+)
 from .._settings import logger
+from .._version import __version__
 
 #: pseudocount added to both counts of the M2:M1 ratio: (n_M2 + 0.5) / (n_M1 + 0.5)
 #: (the Haldane-Anscombe 0.5 correction, so the ratio is finite when a sample has no M1-like cells)
 RATIO_PSEUDOCOUNT = 0.5
 RESEARCH_NOTE = "research use only; not a per-patient risk prediction"
-_NOT_MAC = "not macrophage"
-_UNASSIGNED = "unassigned"
-_STATES = ("M1-like", "M2-like", _UNASSIGNED)
+_STATES = (*STATE_CLASSES, UNASSIGNED)
 
 
 def _labels(series: pd.Series) -> pd.Series:
@@ -26,7 +50,7 @@ def _labels(series: pd.Series) -> pd.Series:
 
 def _classified_macrophages(labels: pd.Series, mac: np.ndarray | None) -> np.ndarray:
     """Cells with a state/subset label other than "not macrophage" (and gated macrophages, if known)."""
-    in_mac = (labels.notna() & (labels != _NOT_MAC)).to_numpy()
+    in_mac = (labels.notna() & (labels != NOT_MACROPHAGE)).to_numpy()
     return in_mac & mac if mac is not None else in_mac
 
 
@@ -47,9 +71,9 @@ def summary_table(
     scores: pd.DataFrame | None,
     sample_key: str | None,
     *,
-    key: str = "tamclass",
+    key: str = DEFAULT_KEY,
     keep_obs: bool = True,
-) -> tuple[pd.DataFrame, dict]:
+) -> tuple[pd.DataFrame, dict, list[str]]:
     """Compute the per-sample table from ``obs`` (and the score DataFrame); returns (table, provenance).
 
     No AnnData here (the API layer passes ``adata.obs`` and ``adata.obsm[f"{key}_scores"]``).
@@ -79,29 +103,29 @@ def summary_table(
 
     used, skipped = [], []
     out = pd.DataFrame(index=pd.Index(cats, name=groups.name))
-    out["n_cells"] = groups.value_counts().reindex(cats).astype(int).to_numpy()
+    out[COL_N_CELLS] = groups.value_counts().reindex(cats).astype(int).to_numpy()
 
     # which cells are macrophages -------------------------------------------------------------------
-    c_mac, c_type, c_state = f"{key}_is_macrophage", f"{key}_celltype", f"{key}_state"
-    c_sub, c_pol = f"{key}_subset", f"{key}_polarization"
+    K = keys(key)
+    c_mac, c_type, c_state, c_sub, c_pol = K.is_macrophage, K.celltype, K.state, K.subset, K.polarization
     mac = None
     if c_mac in obs.columns:
         mac = obs[c_mac].fillna(False).astype(bool).to_numpy()
         mac_def = f"obs[{c_mac!r}]"
     elif c_type in obs.columns:
-        mac = (_labels(obs[c_type]) == "macrophage").to_numpy()
-        mac_def = f"obs[{c_type!r}] == 'macrophage'"
+        mac = (_labels(obs[c_type]) == MACROPHAGE).to_numpy()
+        mac_def = f"obs[{c_type!r}] == {MACROPHAGE!r}"
     elif c_state in obs.columns:
         st = _labels(obs[c_state])
-        mac = (st.notna() & (st != _NOT_MAC)).to_numpy()
-        mac_def = f"obs[{c_state!r}] not 'not macrophage'"
+        mac = (st.notna() & (st != NOT_MACROPHAGE)).to_numpy()
+        mac_def = f"obs[{c_state!r}] not {NOT_MACROPHAGE!r}"
     else:
         mac_def = "none (no gate/classify keys)"
     if mac is not None:
         used.append("gate")
         n_mac = pd.Series(mac, index=obs.index).groupby(groups, observed=False).sum().reindex(cats)
-        out["n_macrophages"] = n_mac.astype(int).to_numpy()
-        out["macrophage_fraction"] = out["n_macrophages"] / out["n_cells"]
+        out[COL_N_MACROPHAGES] = n_mac.astype(int).to_numpy()
+        out[COL_MACROPHAGE_FRACTION] = out[COL_N_MACROPHAGES] / out[COL_N_CELLS]
     else:
         skipped.append(f"macrophage counts (no obs[{c_mac!r}] / obs[{c_type!r}] / obs[{c_state!r}])")
 
@@ -112,7 +136,7 @@ def summary_table(
             if isinstance(obs[c_type].dtype, pd.CategoricalDtype)
             else sorted(lab.dropna().unique())
         )
-        frac, _ = _fractions(lab, groups, lab.notna().to_numpy(), order, "celltype_fraction_")
+        frac, _ = _fractions(lab, groups, lab.notna().to_numpy(), order, PREFIX_CELLTYPE_FRACTION)
         out = out.join(frac)
         used.append("celltype")
     else:
@@ -124,17 +148,17 @@ def summary_table(
         st = _labels(obs[c_state])
         in_mac = _classified_macrophages(st, mac)
         extra = sorted(set(st[in_mac].dropna().unique()) - set(_STATES))
-        frac, counts = _fractions(st, groups, in_mac, [*_STATES, *extra], "state_fraction_")
+        frac, counts = _fractions(st, groups, in_mac, [*_STATES, *extra], PREFIX_STATE_FRACTION)
         # a state fraction or ratio is measured only in samples where at least one macrophage got a state;
         # with every macrophage "unassigned" (or no state model), 0.0 and 1.0 would be made-up numbers
-        n_states = counts.drop(columns=[_UNASSIGNED]).sum(axis=1).to_numpy()
-        frac.loc[n_states == 0, [c for c in frac.columns if c != f"state_fraction_{_UNASSIGNED}"]] = np.nan
+        n_states = counts.drop(columns=[UNASSIGNED]).sum(axis=1).to_numpy()
+        frac.loc[n_states == 0, [c for c in frac.columns if c != PREFIX_STATE_FRACTION + UNASSIGNED]] = np.nan
         out = out.join(frac)
-        out["n_state_classified"] = n_states.astype(int)
-        n1, n2 = counts["M1-like"].to_numpy(float), counts["M2-like"].to_numpy(float)
+        out[COL_N_STATE_CLASSIFIED] = n_states.astype(int)
+        n1, n2 = counts[M1_LIKE].to_numpy(float), counts[M2_LIKE].to_numpy(float)
         ratio = np.where(n_states > 0, (n2 + RATIO_PSEUDOCOUNT) / (n1 + RATIO_PSEUDOCOUNT), np.nan)
-        out["m2_m1_ratio"] = ratio
-        out["log2_m2_m1_ratio"] = np.log2(ratio)
+        out[COL_M2_M1_RATIO] = ratio
+        out[COL_LOG2_M2_M1_RATIO] = np.log2(ratio)
         used.append("state")
         idle = (n_states == 0) & (counts.sum(axis=1).to_numpy() > 0)  # macrophages, none classified
         if idle.any():
@@ -147,7 +171,7 @@ def summary_table(
         skipped.append(f"M1/M2 state fractions and M2:M1 ratio (no obs[{c_state!r}])")
         if mac is not None:
             # macrophages were gated but not classified: the columns exist and read as not measured (NaN)
-            for c in ("state_fraction_M1-like", "state_fraction_M2-like", "m2_m1_ratio", "log2_m2_m1_ratio"):
+            for c in (*(PREFIX_STATE_FRACTION + s for s in STATE_CLASSES), COL_M2_M1_RATIO, COL_LOG2_M2_M1_RATIO):
                 out[c] = np.nan
             not_measured.append("M1/M2 state fractions and M2:M1 ratio (classify was not run)")
 
@@ -156,8 +180,8 @@ def summary_table(
         if mac is not None:
             pol = pol.where(mac)
         g = pol.groupby(groups, observed=False)
-        out["polarization_mean"] = g.mean().reindex(cats).to_numpy()
-        out["polarization_median"] = g.median().reindex(cats).to_numpy()
+        out[COL_POLARIZATION_MEAN] = g.mean().reindex(cats).to_numpy()
+        out[COL_POLARIZATION_MEDIAN] = g.median().reindex(cats).to_numpy()
         used.append("polarization")
     else:
         skipped.append(f"polarization index (no obs[{c_pol!r}])")
@@ -172,11 +196,11 @@ def summary_table(
                 if isinstance(obs[c_sub].dtype, pd.CategoricalDtype)
                 else sorted(sb[in_mac].dropna().unique())
             )
-            if c != _NOT_MAC
+            if c != NOT_MACROPHAGE
         ]
-        frac, counts = _fractions(sb, groups, in_mac, order, "subset_fraction_")
-        named = counts.drop(columns=[c for c in counts.columns if c == _UNASSIGNED]).sum(axis=1).to_numpy()
-        frac.loc[named == 0, [c for c in frac.columns if c != f"subset_fraction_{_UNASSIGNED}"]] = np.nan
+        frac, counts = _fractions(sb, groups, in_mac, order, PREFIX_SUBSET_FRACTION)
+        named = counts.drop(columns=[c for c in counts.columns if c == UNASSIGNED]).sum(axis=1).to_numpy()
+        frac.loc[named == 0, [c for c in frac.columns if c != PREFIX_SUBSET_FRACTION + UNASSIGNED]] = np.nan
         out = out.join(frac)
         used.append("subset")
         if ((named == 0) & (counts.sum(axis=1).to_numpy() > 0)).any():
@@ -188,15 +212,15 @@ def summary_table(
     if isinstance(scores, pd.DataFrame) and scores.shape[1] > 0:
         sc = scores.reindex(obs.index).apply(pd.to_numeric, errors="coerce")
         means = sc.groupby(groups, observed=False).mean().reindex(cats)
-        means.columns = [f"score_{c}" for c in means.columns]
+        means.columns = [f"{PREFIX_SCORE}{c}" for c in means.columns]
         out = out.join(means)
         if mac is not None and sample_key is not None:
             mm = sc.where(pd.Series(mac, index=obs.index), axis=0).groupby(groups, observed=False).mean().reindex(cats)
-            mm.columns = [f"score_macrophage_{c}" for c in mm.columns]
+            mm.columns = [f"{PREFIX_SCORE_MACROPHAGE}{c}" for c in mm.columns]
             out = out.join(mm)
         used.append("scores")
     else:
-        skipped.append(f"signature score means (no obsm['{key}_scores'])")
+        skipped.append(f"signature score means (no obsm[{K.scores!r}])")
 
     # sample-level obs columns (constant within every sample) ----------------------------------------
     carried = []
@@ -249,7 +273,7 @@ def _sample_note(adata, sample_key: str | None) -> str:
 
 
 def summarize(
-    adata, sample_key: str | None, *, key_added: str = "tamclass", keep_obs: bool = True, inplace: bool = True
+    adata, sample_key: str | None, *, key_added: str = DEFAULT_KEY, keep_obs: bool = True, inplace: bool = True
 ) -> pd.DataFrame:
     """Summarise per-cell TAM results per sample (patient / tumour), one row per sample.
 
@@ -284,7 +308,7 @@ def summarize(
 
     Fractions are NaN for a sample without macrophages. NaN always means "not measured", never 0; what
     was not measured is listed in ``uns[key_added]["summarize"]["not_measured"]`` and in one
-    :class:`~tamclass._errors.TamclassWarning`. When the dataset says its sample column is illustrative (the
+    :class:`~tamclass.errors.TamclassWarning`. When the dataset says its sample column is illustrative (the
     bundled demo), that note is kept in ``uns[key_added]["summarize"]["sample_note"]``. Bulk data: with ``sample_key=None`` every
     row of ``adata`` is its own sample (a tumour), so the ``score_<set>`` columns are the per-tumour
     signature scores and all ``obs`` columns are kept: the table feeds :func:`tamclass.prognosis.cox`.
@@ -327,30 +351,45 @@ def summarize(
     """
     if not (hasattr(adata, "obs") and hasattr(adata, "obsm")):
         raise InputError(f"summarize expects an AnnData, got {type(adata).__name__}.")
-    scores = adata.obsm[f"{key_added}_scores"] if f"{key_added}_scores" in adata.obsm.keys() else None
+    scores = _score_table(adata, key_added)
+    table, prov, skipped = summary_table(adata.obs, scores, sample_key, key=key_added, keep_obs=keep_obs)
+    _warn_gaps(skipped, prov)
+    note = _sample_note(adata, sample_key)
+    if note:
+        prov["sample_note"] = note
+    prov["tamclass_version"] = __version__
+    if inplace:
+        _store(adata, key_added, table, prov)
+    logger.info("summarize: %d samples, parts: %s", len(table), prov["parts_used"])
+    return table
+
+
+def _score_table(adata, key: str) -> pd.DataFrame | None:
+    """``obsm[f"{key}_scores"]`` as a DataFrame (a bare array gets columns s0, s1, ...), or None."""
+    name = keys(key).scores
+    scores = adata.obsm[name] if name in adata.obsm.keys() else None
     if scores is not None and not isinstance(scores, pd.DataFrame):
         scores = pd.DataFrame(
             np.asarray(scores), index=adata.obs_names, columns=[f"s{i}" for i in range(np.asarray(scores).shape[1])]
         )
-    table, prov, skipped = summary_table(adata.obs, scores, sample_key, key=key_added, keep_obs=keep_obs)
+    return scores
+
+
+def _warn_gaps(skipped: list[str], prov: dict) -> None:
+    """One TamclassWarning listing the parts skipped and what was not measured (NaN)."""
     said = (["skipped " + "; ".join(skipped)] if skipped else []) + (
         [f"not measured (NaN, never 0): {prov['not_measured']}"] if prov["not_measured"] else []
     )
     if said:
-        warnings.warn("summarize: " + " | ".join(said), TamclassWarning, stacklevel=2)
-    note = _sample_note(adata, sample_key)
-    if note:
-        prov["sample_note"] = note
-    from .._version import __version__
+        warnings.warn("summarize: " + " | ".join(said), TamclassWarning, stacklevel=3)
 
-    prov["tamclass_version"] = __version__
-    if inplace:
-        store = adata.uns.get(key_added)
-        if store is None:
-            adata.uns[key_added] = {}
-        elif not isinstance(store, dict):
-            raise InputError(f"adata.uns[{key_added!r}] exists and is not a dict; pass another key_added.")
-        adata.uns[key_added]["samples"] = table
-        adata.uns[key_added]["summarize"] = prov
-    logger.info("summarize: %d samples, parts: %s", len(table), prov["parts_used"])
-    return table
+
+def _store(adata, key: str, table: pd.DataFrame, prov: dict) -> None:
+    """``uns[key]["samples"]`` and ``uns[key]["summarize"]``; refuses a ``uns[key]`` that is not a dict."""
+    store = adata.uns.get(key)
+    if store is None:
+        adata.uns[key] = {}
+    elif not isinstance(store, dict):
+        raise InputError(f"adata.uns[{key!r}] exists and is not a dict; pass another key_added.")
+    adata.uns[key][UNS_SAMPLES] = table
+    adata.uns[key][STEP_SUMMARIZE] = prov

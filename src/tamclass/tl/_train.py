@@ -8,8 +8,17 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, ModelError
+from .._keys import STATE_CLASSES, SUBSET_CLASSES
 from .._settings import logger
-from ._gate import _check_adata, _library_version
+from ..classifier._config import REFERENCE_TRAINING, TrainingConfig
+from ..classifier._device import resolve_device
+from ._common import check_adata, require_int
+from ._training import build_model, fit_capped, fit_metrics
+
+CALIBRATION_PROTOCOL = (
+    "temperature fitted on the calibration half of the held-out cells; "
+    "ECE and accuracy reported on the other (evaluation) half"
+)
 
 
 def train(
@@ -21,14 +30,14 @@ def train(
     use_raw: bool | None = None,
     gene_symbols: str | None = None,
     species: str = "human",
-    hidden: int = 32,
-    epochs: int = 30,
-    lr: float = 3e-3,
-    weight_decay: float = 1e-4,
-    batch_size: int = 256,
-    calibration_fraction: float = 0.2,
-    min_cells_per_class: int = 10,
-    max_cells_per_class: int | None = 5000,
+    hidden: int = REFERENCE_TRAINING.hidden,
+    epochs: int = REFERENCE_TRAINING.epochs,
+    lr: float = REFERENCE_TRAINING.lr,
+    weight_decay: float = REFERENCE_TRAINING.weight_decay,
+    batch_size: int = REFERENCE_TRAINING.batch_size,
+    calibration_fraction: float = REFERENCE_TRAINING.calibration_fraction,
+    min_cells_per_class: int = REFERENCE_TRAINING.min_per_class,
+    max_cells_per_class: int | None = REFERENCE_TRAINING.max_per_class,
     min_genes: int = 5,
     device: str = "auto",
     random_state: int = 0,
@@ -57,7 +66,7 @@ def train(
     calibration_fraction
         Fraction of each class held out for temperature scaling (0 = no calibration, temperature 1).
     min_cells_per_class
-        Classes with fewer labelled cells raise :class:`~tamclass._errors.ModelError` (drop or merge them).
+        Classes with fewer labelled cells raise :class:`~tamclass.errors.ModelError` (drop or merge them).
     max_cells_per_class
         Larger classes are subsampled (seeded) to this many cells; None = use all.
     device
@@ -80,29 +89,45 @@ def train(
     ...     adata, "my_tams.tamclass"
     ... )  # obs['tamclass_label'], obsm['tamclass_label_proba']  # doctest: +SKIP
     """
-    from .._data import extract_genes
-    from .._version import __version__
-    from ..classifier._device import resolve_device
-    from ..classifier._fit import fit_classifier
-    from ..classifier._model import Model
+    config = TrainingConfig(
+        hidden, epochs, lr, weight_decay, batch_size, calibration_fraction, min_cells_per_class, max_cells_per_class
+    )
+    _check_args(reference, label_key, config)
+    dev = resolve_device(device)
+    classes, y, valid, counts = _labels(reference, label_key, config.min_per_class)
+    panel = _panel(genes, species)
+    X, found, missing = _panel_expression(
+        reference, valid, panel, min_genes, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, species=species
+    )
+    idx, fit = fit_capped(X, y, len(classes), config, random_state=random_state, device=dev, progress=progress)
+    logger.info(
+        f"trained on {len(idx)} cells x {len(found)} genes; accuracy on held-out evaluation cells {fit['held_out_accuracy']:.3f}, "
+        f"ECE {fit['ece_uncalibrated']:.3f} -> {fit['ece_calibrated']:.3f} (temperature {fit['temperature']:.3g})"
+    )
+    training = _record(label_key, classes, y[idx], counts, random_state, config, dev, len(panel), len(missing), fit)
+    return build_model(fit, genes=found, classes=classes, kind=_kind(classes), species=species, training=training)
 
-    _check_adata(reference)
+
+# ----------------------------------------------------------------------------------------- helpers
+def _check_args(reference, label_key, config) -> None:
+    check_adata(reference)
     if label_key not in reference.obs.columns:
         raise InputError(
             f"label_key={label_key!r} is not an obs column; available: {list(reference.obs.columns)[:20]}."
         )
     for name, val, lo in (
-        ("hidden", hidden, 0),
-        ("epochs", epochs, 1),
-        ("batch_size", batch_size, 1),
-        ("min_cells_per_class", min_cells_per_class, 2),
+        ("hidden", config.hidden, 0),
+        ("epochs", config.epochs, 1),
+        ("batch_size", config.batch_size, 1),
+        ("min_cells_per_class", config.min_per_class, 2),
     ):
-        if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < lo:
-            raise InputError(f"{name} must be an integer >= {lo}, got {val!r}.")
-    if not 0.0 <= calibration_fraction < 1.0:
-        raise InputError(f"calibration_fraction must be in [0, 1), got {calibration_fraction!r}.")
-    dev = resolve_device(device)
+        require_int(name, val, lo)
+    if not 0.0 <= config.calibration_fraction < 1.0:
+        raise InputError(f"calibration_fraction must be in [0, 1), got {config.calibration_fraction!r}.")
 
+
+def _labels(reference, label_key, min_cells_per_class):
+    """Classes (sorted), codes of the labelled cells, the labelled-cell mask and the cells per class."""
     labels = reference.obs[label_key]
     valid = labels.notna().to_numpy()
     lab = labels[valid].astype(str)
@@ -118,8 +143,15 @@ def train(
             f"classes with fewer than min_cells_per_class={min_cells_per_class} cells: "
             f"{ {str(k): int(v) for k, v in small.items()} }. Drop or merge them, add cells, or lower min_cells_per_class."
         )
+    classes = list(counts.index)
+    y = pd.Categorical(lab.to_numpy(), categories=classes).codes.astype(np.int64)
+    return classes, y, valid, counts
 
-    panel = _panel(genes, species)
+
+def _panel_expression(reference, valid, panel, min_genes, *, layer, use_raw, gene_symbols, species):
+    """log1p(CP10k) expression of the panel genes in the labelled cells; (X, genes found, genes missing)."""
+    from .._data import extract_genes
+
     sub = reference if valid.all() else reference[valid]
     X, found, missing = extract_genes(
         sub, panel, layer=layer, use_raw=use_raw, gene_symbols=gene_symbols, normalize="auto", species=species
@@ -129,76 +161,34 @@ def train(
             f"only {len(found)} of the {len(panel)} panel genes are in the reference (need >= {min_genes}); "
             "check that var_names are gene symbols (or pass gene_symbols=) and species, or pass genes=."
         )
-    classes = list(counts.index)
-    y = pd.Categorical(lab.to_numpy(), categories=classes).codes.astype(np.int64)
-    rng = np.random.default_rng(random_state)
-    from ..classifier._seeds import cap_per_class
+    return X, found, missing
 
-    idx = cap_per_class(y, max_cells_per_class, rng)
-    fit = fit_classifier(
-        X[idx],
-        y[idx],
-        len(classes),
-        hidden=hidden,
-        epochs=epochs,
-        lr=lr,
-        weight_decay=weight_decay,
-        batch_size=batch_size,
-        calibration_fraction=calibration_fraction,
-        seed=random_state,
-        device=dev,
-        progress=progress,
-    )
-    used = np.bincount(y[idx], minlength=len(classes))
-    logger.info(
-        f"trained on {len(idx)} cells x {len(found)} genes; accuracy on held-out evaluation cells {fit['held_out_accuracy']:.3f}, "
-        f"ECE {fit['ece_uncalibrated']:.3f} -> {fit['ece_calibrated']:.3f} (temperature {fit['temperature']:.3g})"
-    )
-    return Model(
-        genes=found,
-        classes=classes,
-        weights=fit["weights"],
-        mean=fit["mean"],
-        scale=fit["scale"],
-        temperature=fit["temperature"],
-        kind=_kind(classes),
-        species=species,
-        metadata={
-            "tamclass_version": __version__,
-            "library_version": _library_version(),
-            "training": {
-                "label_key": str(label_key),
-                "n_cells_per_class": {c: int(n) for c, n in zip(classes, used, strict=False)},
-                "n_cells_labelled_per_class": {str(k): int(v) for k, v in counts.items()},
-                "random_state": int(random_state),
-                "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "hidden": int(hidden),
-                "epochs": int(epochs),
-                "lr": float(lr),
-                "weight_decay": float(weight_decay),
-                "batch_size": int(batch_size),
-                "calibration_fraction": float(calibration_fraction),
-                "device": str(dev),
-                "n_genes_requested": len(panel),
-                "n_genes_missing": len(missing),
-                "ece_uncalibrated": fit["ece_uncalibrated"],
-                "ece_calibrated": fit["ece_calibrated"],
-                "held_out_accuracy": fit["held_out_accuracy"],
-                "n_train": fit["n_train"],
-                "n_calibration": fit["n_calibration"],
-                "n_evaluation": fit["n_evaluation"],
-                "ece_calibration_part": fit["ece_calibration_part"],
-                "calibration_protocol": "temperature fitted on the calibration half of the held-out cells; "
-                "ECE and accuracy reported on the other (evaluation) half",
-                "loss_history": fit["loss_history"],
-            },
-        },
-    )
+
+def _record(label_key, classes, y_used, counts, random_state, config, device, n_requested, n_missing, fit) -> dict:
+    """``model.metadata["training"]``: labels, cells per class, settings, panel coverage, held-out metrics."""
+    used = np.bincount(y_used, minlength=len(classes))
+    return {
+        "label_key": str(label_key),
+        "n_cells_per_class": {c: int(n) for c, n in zip(classes, used, strict=False)},
+        "n_cells_labelled_per_class": {str(k): int(v) for k, v in counts.items()},
+        "random_state": int(random_state),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "hidden": int(config.hidden),
+        "epochs": int(config.epochs),
+        "lr": float(config.lr),
+        "weight_decay": float(config.weight_decay),
+        "batch_size": int(config.batch_size),
+        "calibration_fraction": float(config.calibration_fraction),
+        "device": str(device),
+        "n_genes_requested": n_requested,
+        "n_genes_missing": n_missing,
+        **fit_metrics(fit),
+        "calibration_protocol": CALIBRATION_PROTOCOL,
+        "loss_history": fit["loss_history"],
+    }
 
 
 def _kind(classes) -> str:
-    from ._classify import STATE_CLASSES, SUBSET_CLASSES
-
     if set(classes) == set(STATE_CLASSES):
         return "state"
     if set(classes) <= set(SUBSET_CLASSES):
@@ -207,17 +197,17 @@ def _kind(classes) -> str:
 
 
 def _panel(genes, species) -> list[str]:
-    import tamclass as tc
+    from ..signatures import available, load, resolve
 
     if genes is None:
-        sigs = tc.signatures.load("all", species=species)
+        sigs = load("all", species=species)
     elif isinstance(genes, str):
-        sigs = tc.signatures.resolve(genes, species=species)
+        sigs = resolve(genes, species=species)
     else:
         genes = list(genes)
-        if genes and all(isinstance(g, str) for g in genes) and not set(genes) & set(tc.signatures.available().index):
+        if genes and all(isinstance(g, str) for g in genes) and not set(genes) & set(available().index):
             return list(dict.fromkeys(genes))
-        sigs = tc.signatures.resolve(genes, species=species)
+        sigs = resolve(genes, species=species)
     panel = []
     for s in sigs.values():
         for g in s.genes:

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .._keys import DEFAULT_KEY, keys
+from ._score import score
 
 
 def score_signatures(
@@ -27,12 +29,11 @@ def score_signatures(
     random_state: int = 0,
     progress=None,
 ) -> pd.DataFrame:
-    """Rank (UCell) scores of the given :class:`~tamclass.signatures.Signature` objects for the cells in
-    ``mask``, computed without touching ``adata``'s obs/obsm/uns (a shallow copy in memory, a temporary
-    key that is removed again for backed data).
-    """
-    import tamclass as tc
+    """Rank (UCell) scores of the given :class:`~tamclass.signatures.Signature` objects for the cells in ``mask``.
 
+    Computed without touching ``adata``'s obs/obsm/uns (a shallow copy in memory, a temporary key that is
+    removed again for backed data).
+    """
     kwargs = {
         "method": "rank",
         "layer": layer,
@@ -44,19 +45,20 @@ def score_signatures(
     }
     if adata.isbacked:
         tmp = f"_tamclass_tmp_{uuid.uuid4().hex[:8]}"
+        column = keys(tmp).scores
         try:
-            tc.tl.score(adata, sigs, key_added=tmp, **kwargs)
-            frame = adata.obsm[f"{tmp}_scores"].copy()
+            score(adata, sigs, key_added=tmp, **kwargs)
+            frame = adata.obsm[column].copy()
         finally:
-            if f"{tmp}_scores" in adata.obsm:
-                del adata.obsm[f"{tmp}_scores"]
+            if column in adata.obsm:
+                del adata.obsm[column]
             adata.uns.pop(tmp, None)
         if mask is not None:
             frame = frame.loc[np.asarray(mask, dtype=bool)]
         return frame
     work = shallow(adata, mask=mask, layer=layer)
-    tc.tl.score(work, sigs, key_added="tamclass", **kwargs)
-    return work.obsm["tamclass_scores"].copy()
+    score(work, sigs, key_added=DEFAULT_KEY, **kwargs)
+    return work.obsm[keys(DEFAULT_KEY).scores].copy()
 
 
 def shallow(adata, *, mask=None, layer=None):

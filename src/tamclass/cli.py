@@ -28,7 +28,6 @@ import logging
 import sys
 import warnings
 
-# lazy namespaces and light modules only: `tamclass --help` must not import pandas, torch or lifelines
 from . import classifier, datasets, pl, prognosis, tl
 from ._errors import InputError, TamclassError, TamclassIOError
 from ._io import (
@@ -41,6 +40,9 @@ from ._io import (
     write_results_backed,
     write_table_atomic,
 )
+
+# lazy namespaces and light modules only: `tamclass --help` must not import pandas, torch or lifelines
+from ._keys import DEFAULT_KEY
 from ._settings import logger
 from ._version import __version__
 from .classifier._device import resolve_device
@@ -499,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
         "copy of the input file with the results added, so it needs as much free disk as the input",
     )
     p.add_argument(
-        "--key-added", default="tamclass", help="prefix of the obs/obsm/uns keys written (default: tamclass)"
+        "--key-added", default=DEFAULT_KEY, help=f"prefix of the obs/obsm/uns keys written (default: {DEFAULT_KEY})"
     )
     p.add_argument(
         "--compression",

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import TamclassWarning
+from ._keys import DEFAULT_KEY, NOT_MACROPHAGE, OTHER, UNASSIGNED
 from ._settings import logger
 
 if TYPE_CHECKING:
@@ -354,7 +355,7 @@ def _sec_embedding(adata, key: str) -> str:
             for i, c in enumerate(cat.cat.categories):
                 m = (cat == c).to_numpy()
                 if m.any():
-                    color = "0.85" if str(c) in ("other", "not macrophage") else cmap(i % 10)
+                    color = "0.85" if str(c) in (OTHER, NOT_MACROPHAGE) else cmap(i % 10)
                     ax.scatter(xy[m, 0], xy[m, 1], s=5, color=color, label=f"{c} ({int(m.sum())})", linewidths=0)
             ax.legend(fontsize=7, markerscale=2, frameon=False, loc="best")
         ax.set_title(col, fontsize=9)
@@ -445,7 +446,7 @@ def _state_status(cl: dict, which: str, col_present: bool, labelled: bool = Fals
 def _labelled(adata, col: str) -> bool:
     if col not in adata.obs.columns:
         return False
-    return bool((~adata.obs[col].astype(str).isin(["unassigned", "not macrophage"])).any())
+    return bool((~adata.obs[col].astype(str).isin([UNASSIGNED, NOT_MACROPHAGE])).any())
 
 
 def _sec_states(adata, key: str) -> str:
@@ -463,11 +464,11 @@ def _sec_states(adata, key: str) -> str:
             continue
         s = adata.obs[col]
         if col != f"{key}_label":
-            s = s[s.astype(str) != "not macrophage"]
+            s = s[s.astype(str) != NOT_MACROPHAGE]
         parts.append(f"<h3>{_esc(what)} (macrophages)</h3>" if col != f"{key}_label" else f"<h3>{_esc(what)}</h3>")
         parts.append(_table(_counts_table(s, what)))
         labels = s.astype(str)
-        if len(labels) and (labels == "unassigned").all():
+        if len(labels) and (labels == UNASSIGNED).all():
             parts.append(
                 _missing(
                     f"no macrophage got a {what.lower()}: everything is 'unassigned' "
@@ -652,7 +653,7 @@ def _sec_params(adata, key: str) -> str:
 def build_report(
     adata,
     *,
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     groupby: str | None = None,
     sample_key: str | None = None,
     title: str | None = None,
@@ -754,7 +755,7 @@ def write_report(
         key_added = run.key_added if key_added is None else key_added
         groupby = run.groupby if groupby is None else groupby
         sample_key = run.sample_key if sample_key is None else sample_key
-    key_added = "tamclass" if key_added is None else key_added
+    key_added = DEFAULT_KEY if key_added is None else key_added
     target = check_output_path(path, inputs=inputs, what="report file")
     text = build_report(
         adata,

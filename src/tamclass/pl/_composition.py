@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .._keys import DEFAULT_KEY, M1_LIKE, M2_LIKE, UNASSIGNED
 from ._axes import target_axes
 from ._docs import plot_docs
 from ._utils import finish
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 _PREFIX = {"state": "state_fraction_", "subset": "subset_fraction_", "celltype": "celltype_fraction_"}
-_STATE_COLORS = {"M1-like": "#d62728", "M2-like": "#1f77b4", "unassigned": "#bbbbbb"}
+_STATE_COLORS = {M1_LIKE: "#d62728", M2_LIKE: "#1f77b4", UNASSIGNED: "#bbbbbb"}
 
 
 @plot_docs("tamclass_composition.png")
@@ -28,7 +29,7 @@ def composition(
     sample_key: str | None = None,
     *,
     kind: str = "state",
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     order: str | list | None = None,
     horizontal: bool = False,
     legend: bool = True,

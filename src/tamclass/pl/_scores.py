@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._errors import InputError
 from .._io import as_anndata
+from .._keys import DEFAULT_KEY
 from ._axes import figure_of, target_axes
 from ._docs import plot_docs
 from ._utils import finish
@@ -68,7 +69,7 @@ def embedding(
     basis: str = "umap",
     signatures: str | Sequence[str] | None = None,
     *,
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     color: str | Sequence[str] | None = None,
     ax: Axes | None = None,
     show: bool | None = None,
@@ -159,7 +160,7 @@ def scores(
     groupby: str | None = None,
     signatures: str | Sequence[str] | None = None,
     *,
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     standard_scale: str | None = None,
     cmap: str = "viridis",
     annotate: bool | None = None,
@@ -239,7 +240,7 @@ def score_distribution(
     groupby: str | None = None,
     signatures: str | Sequence[str] | None = None,
     *,
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     kind: str = "violin",
     ncols: int = 3,
     ax: Axes | None = None,
@@ -333,7 +334,7 @@ def polarization(
     adata: AnnData,
     groupby: str | None = None,
     *,
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     bins: int = 30,
     ax: Axes | None = None,
     show: bool | None = None,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, TamclassError, TamclassWarning
+from .._keys import DEFAULT_KEY, UNS_SAMPLES
 from .._settings import logger
 from ._meta import RESEARCH_NOTE
 
@@ -317,7 +318,7 @@ def _features(summary) -> tuple[list[str] | None, list[str]]:
         return None, []
     if hasattr(summary, "uns") and not isinstance(summary, pd.DataFrame):
         try:
-            summary = summary.uns["tamclass"]["samples"]
+            summary = summary.uns[DEFAULT_KEY][UNS_SAMPLES]
         except (KeyError, TypeError, AttributeError):
             raise InputError("the AnnData has no uns['tamclass']['samples']; run tc.tl.summarize first.") from None
     if isinstance(summary, pd.DataFrame):

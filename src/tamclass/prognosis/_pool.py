@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import SurvivalDataError, TamclassWarning
+from .._keys import DEFAULT_KEY
 from .._settings import logger
 from ._meta import RESEARCH_NOTE, MetaResult, _normalise_method, meta_analysis
 from ._survival import _coef_row, _fit_cph
@@ -97,7 +98,7 @@ def pool_cohorts(
     covariates: str | Sequence[str] | None = None,
     knapp_hartung: bool = False,
     dropna: bool = False,
-    key: str = "tamclass",
+    key: str = DEFAULT_KEY,
 ) -> PoolResult:
     """Pool a feature's per-SD hazard ratio over cohorts (per-cohort Cox, then random effects).
 

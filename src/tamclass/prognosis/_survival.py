@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import SurvivalDataError, TamclassWarning
+from .._keys import DEFAULT_KEY
 from .._settings import logger
 from ._meta import RESEARCH_NOTE
 from ._table import _as_list, as_table, survival_frame, zscore
@@ -125,7 +126,7 @@ def cox(
     strata: str | Sequence[str] | None = None,
     penalizer: float = 0.0,
     dropna: bool = False,
-    key: str = "tamclass",
+    key: str = DEFAULT_KEY,
 ) -> CoxResult:
     """Cox proportional-hazards models of survival on summary features (lifelines ``CoxPHFitter``).
 
@@ -299,7 +300,7 @@ def km(
     *,
     split: str | float = "median",
     dropna: bool = False,
-    key: str = "tamclass",
+    key: str = DEFAULT_KEY,
 ) -> KMResult:
     """Kaplan-Meier curves of groups defined by a feature, with a log-rank test (lifelines).
 

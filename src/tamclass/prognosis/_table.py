@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from .._errors import SurvivalDataError
+from .._keys import DEFAULT_KEY
 
 
-def as_table(obj, *, key: str = "tamclass") -> pd.DataFrame:
+def as_table(obj, *, key: str = DEFAULT_KEY) -> pd.DataFrame:
     """DataFrame from a DataFrame, or from an AnnData: ``obs`` joined with ``obsm[f"{key}_scores"]``.
 
     For bulk AnnData (rows = tumours) this exposes the signature scores as feature columns next to

@@ -41,8 +41,11 @@ def resolve_adata(adata, copy: bool = False, *, mod: str | None = None, writes: 
 
     adata = as_anndata(adata, mod, what="adata")
     check_adata(adata)
-    if not copy:
-        return adata
+    return copy_for_writing(adata, writes) if copy else adata
+
+
+def copy_for_writing(adata, writes: str = WRITES_IN_MEMORY):
+    """``adata.copy()``, refused for an AnnData opened with ``backed='r'`` (the message says where results go)."""
     if adata.isbacked:
         raise InputError(
             "copy=True is not supported for an AnnData opened with backed='r' (it would load the "

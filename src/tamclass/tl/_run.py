@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .._keys import DEFAULT_KEY, NOT_MACROPHAGE
 from .._settings import logger
 from . import _classify, _gate, _score, _summarize
 
@@ -47,7 +48,7 @@ def run(
     classify: bool = True,
     device: str = "auto",
     random_state: int = 0,
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
 ) -> RunResult:
     """Run the whole pipeline on ``adata`` in place: score -> gate -> classify (-> summarize with ``sample_key``).
 
@@ -171,7 +172,7 @@ class RunResult:
 
     adata: AnnData
     samples: pd.DataFrame | None = None
-    key_added: str = "tamclass"
+    key_added: str = DEFAULT_KEY
     sample_key: str | None = None
     groupby: str | None = None
 
@@ -228,11 +229,11 @@ class RunResult:
             lines.append("cell types (gate): " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
         st = adata.obs.get(f"{key}_state")
         if st is not None:
-            states = [f"{k} {v:,}" for k, v in st.value_counts().items() if v and k != "not macrophage"]
+            states = [f"{k} {v:,}" for k, v in st.value_counts().items() if v and k != NOT_MACROPHAGE]
             lines.append("macrophage states: " + ", ".join(states))
         sub = adata.obs.get(f"{key}_subset")
         if sub is not None:
-            shown = [f"{k} {v:,}" for k, v in sub.value_counts().items() if v and k != "not macrophage"]
+            shown = [f"{k} {v:,}" for k, v in sub.value_counts().items() if v and k != NOT_MACROPHAGE]
             if shown:
                 lines.append("TAM subsets: " + ", ".join(shown))
         lab = adata.obs.get(f"{key}_label")

@@ -17,6 +17,7 @@ from .. import signatures as sigmod
 from .._data import _looks_like_mouse, describe_var_names, map_genes, resolve_matrix
 from .._errors import GeneOverlapError, InputError, NormalizationError, SignatureError, TamclassWarning
 from .._io import as_anndata
+from .._keys import DEFAULT_KEY
 from .._settings import logger, numba_threads
 from .._version import __version__
 from ..get import check_obs_free, scores_to_obs
@@ -24,6 +25,7 @@ from ..pp._normalization import detect_normalization
 from ..scoring import _engine
 from ..scoring._registry import CTRL_SIZE, MAX_RANK, N_BINS, get_method
 from ..scoring._sets import IndexedSet
+from ._common import copy_for_writing, library_version
 
 __all__ = ["score"]
 
@@ -47,19 +49,6 @@ def _implicit_names(signatures, species: str) -> set[str]:
     return implicit
 
 
-def _library_version() -> str:
-    for attr in ("library_version", "LIBRARY_VERSION", "__version__"):
-        value = getattr(sigmod, attr, None)
-        if callable(value):
-            try:
-                value = value()
-            except Exception:  # noqa: BLE001
-                value = None
-        if value:
-            return str(value)
-    return ""
-
-
 def _check_min_genes(min_genes) -> int:
     if min_genes is None:
         return 1
@@ -71,15 +60,6 @@ def _check_min_genes(min_genes) -> int:
 def _check_key(key_added) -> None:
     if not isinstance(key_added, str) or not key_added:
         raise InputError(f"key_added must be a non-empty string, got {key_added!r}")
-
-
-def _copy(adata):
-    if getattr(adata, "isbacked", False):
-        raise InputError(
-            "copy=True is not supported for an AnnData opened with backed='r' (it would load the whole matrix); "
-            "use copy=False (scores are written to the in-memory obsm/uns) or adata.to_memory() first"
-        )
-    return adata.copy()
 
 
 def _resolve_signatures(signatures, species: str) -> dict:
@@ -220,7 +200,7 @@ def score(
     layer: str | None = None,
     use_raw: bool | None = None,
     gene_symbols: str | None = None,
-    key_added: str = "tamclass",
+    key_added: str = DEFAULT_KEY,
     chunk_size: int | None = None,
     random_state: int | None = 0,
     copy: bool = False,
@@ -329,7 +309,7 @@ def score(
     _check_key(key_added)
     min_genes = _check_min_genes(min_genes)
     if copy:
-        adata = _copy(adata)
+        adata = copy_for_writing(adata, "scores are written to the in-memory obsm/uns")
     # resolve: signatures, matrix, genes
     sigs = _resolve_signatures(signatures, species)
     if prefix is not None:  # fail before the work, not after it
@@ -396,7 +376,7 @@ def _provenance(meth, plan, params, source, kind, info, skipped, layer, use_raw,
         "params": _used_params(meth, plan, params),
         "reference": meth.reference,
         "peer": meth.peer,
-        "library_version": _library_version(),
+        "library_version": library_version(),
         "tamclass_version": __version__,
         "signatures": info,
         "skipped": list(skipped),

@@ -52,7 +52,7 @@ class Panel:
 
 @cache
 def _human_panels() -> tuple[Panel, ...]:
-    with resources.files(__package__).joinpath("data", MODEL_FILE).open(encoding="utf-8") as fh:
+    with resources.files(__package__).joinpath("data").joinpath(MODEL_FILE).open(encoding="utf-8") as fh:
         table = pd.read_csv(fh, sep="\t", comment="#", dtype=str)
     return tuple(
         Panel(r.lineage, r.call, r.role, tuple(r.genes.split(";")), r.source) for r in table.itertuples(index=False)

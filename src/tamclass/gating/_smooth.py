@@ -11,9 +11,10 @@ import numpy as np
 
 
 def pca_embedding(X: np.ndarray, n_comps: int = 20, clip: float = 10.0) -> np.ndarray:
-    """Principal components of ``X`` (cells x genes) after per-gene standardisation (clipped at
-    +-``clip``, as scanpy's ``scale(max_value=10)``). Eigen-decomposition of the gene covariance, signs
-    fixed so the largest-magnitude loading of each component is positive: deterministic.
+    """Principal components of ``X`` (cells x genes) after per-gene standardisation.
+
+    Values are clipped at +-``clip``, as scanpy's ``scale(max_value=10)``. Eigen-decomposition of the gene
+    covariance, signs fixed so the largest-magnitude loading of each component is positive: deterministic.
     """
     X = np.asarray(X, dtype=np.float64)
     if X.shape[0] < 2 or X.shape[1] == 0:
@@ -33,9 +34,11 @@ def pca_embedding(X: np.ndarray, n_comps: int = 20, clip: float = 10.0) -> np.nd
 def knn_smooth(
     values: np.ndarray, embedding: np.ndarray, *, k: int = 10, decay: float = 0.1, max_reference: int | None = 10_000
 ) -> np.ndarray:
-    """UCell SmoothKNN: each row of ``values`` (cells x columns) becomes the weighted mean over the cell
-    and its ``k`` nearest neighbours in ``embedding`` (Euclidean, exact), weight ``(1 - decay)^i`` for the
-    i-th nearest (the cell itself is i = 0). NaN values count as 0.
+    """UCell SmoothKNN.
+
+    Each row of ``values`` (cells x columns) becomes the weighted mean over the cell and its ``k`` nearest
+    neighbours in ``embedding`` (Euclidean, exact), weight ``(1 - decay)^i`` for the i-th nearest (the cell itself
+    is i = 0). NaN values count as 0.
 
     With more than ``max_reference`` cells the neighbours are searched among a systematic subsample of
     ``max_reference`` of them (every ``n / max_reference``-th cell; no random numbers), which bounds the

@@ -7,6 +7,7 @@ import time
 import warnings
 from dataclasses import replace
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -393,7 +394,7 @@ def _classify_by_evidence(adata, mask, device, random_state, evidence, threshold
         species=species,
     )
     timings["extract_panel"] = time.perf_counter() - t0
-    out = {
+    out: dict[str, Any] = {
         "info": {
             "evidence_alpha": float(evidence_alpha),
             "n_controls": int(evidence["n_controls"]),
@@ -456,7 +457,10 @@ def _train_from_seeds(X, labels, classes, *, kind, genes, config, random_state, 
     """Train + calibrate a Model on seed cells; drops classes with too few seeds. Returns (model|None, info)."""
     counts = {classes[c]: int((labels == c).sum()) for c in range(len(classes))}
     keep = [c for c in range(len(classes)) if counts[classes[c]] >= config.min_per_class]
-    info = {"n_seeds": counts, "classes_dropped": [classes[c] for c in range(len(classes)) if c not in keep]}
+    info: dict[str, Any] = {
+        "n_seeds": counts,
+        "classes_dropped": [classes[c] for c in range(len(classes)) if c not in keep],
+    }
     if len(keep) < 2:
         info["status"] = (
             f"not trained: fewer than 2 classes with >= {config.min_per_class} seed cells (seeds per class: {counts})"

@@ -106,8 +106,8 @@ def _index_set(name: str, sig, found: dict, source, meth) -> tuple[IndexedSet, d
     down_found = [g for g in down if g in found]
     indexed = IndexedSet(
         name=name,
-        up=[found[g] for g in up_found],
-        down=[found[g] for g in down_found],
+        up=np.asarray([found[g] for g in up_found], dtype=np.int64),
+        down=np.asarray([found[g] for g in down_found], dtype=np.int64),
         n_up_missing=len(up) - len(up_found),
         n_down_missing=len(down) - len(down_found),
     )

@@ -482,9 +482,10 @@ MA_ADD = {
 }
 
 
-# Roles the gate / classifier give library sets (issue #13). Mirrors the code tuples of today:
-# src/tamclass/tl/_gate.py IDENTITY_SETS, NEGATIVE_SETS (+ every other default negative_lineage set),
-# OPTIONAL_NEGATIVE_SETS; src/tamclass/tl/_classify.py STATE_SETS, SUBSET_SETS. Manifest order = code order.
+# Roles of library sets, written to the manifest's `role` column (issue #13). `state` and `subset` are the sets
+# tl.classify scores, read in manifest order by signatures._library.sets_with_role (set i <-> class i of
+# _keys.STATE_CLASSES / SUBSET_CLASSES). The gate_* roles mark the identity and negative-lineage sets of the
+# library; the gate itself scores the panels of its model file (src/tamclass/gating/data/human_tme.tsv).
 ROLES = {
     "gate_identity": ["Macrophage_identity", "Monocyte_classical", "Monocyte_nonclassical", "Dendritic_cell"],
     "gate_negative": [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -105,43 +105,22 @@ def run(
     >>> result.samples  # the per-sample table, also in adata.uns["tamclass"]["samples"]  # doctest: +SKIP
     >>> result.write_tables("results/")  # cells.tsv, samples.tsv, signatures.tsv  # doctest: +SKIP
     """
+    # what every step is told about the input and where results go (the CLI's options reach every step)
+    common: dict[str, Any] = {
+        "layer": layer,
+        "use_raw": use_raw,
+        "gene_symbols": gene_symbols,
+        "species": species,
+        "key_added": key_added,
+        "random_state": random_state,
+    }
     logger.info("scoring signatures %r with method=%r on %d cells", signatures, method, adata.n_obs)
-    _score.score(
-        adata,
-        signatures,
-        method=method,
-        layer=layer,
-        use_raw=use_raw,
-        gene_symbols=gene_symbols,
-        species=species,
-        key_added=key_added,
-        random_state=random_state,
-    )
+    _score.score(adata, signatures, method=method, **common)
     logger.info("gating macrophages%s", f" (majority vote per {groupby!r})" if groupby else "")
-    _gate.gate(
-        adata,
-        groupby=groupby,
-        layer=layer,
-        use_raw=use_raw,
-        gene_symbols=gene_symbols,
-        species=species,
-        key_added=key_added,
-        random_state=random_state,
-    )
+    _gate.gate(adata, groupby=groupby, **common)
     if classify or model is not None:
         logger.info("classifying macrophages%s", " with the given model" if model is not None else "")
-        _classify.classify(
-            adata,
-            model,
-            device=device,
-            groupby=groupby,
-            layer=layer,
-            use_raw=use_raw,
-            gene_symbols=gene_symbols,
-            species=species,
-            key_added=key_added,
-            random_state=random_state,
-        )
+        _classify.classify(adata, model, device=device, groupby=groupby, **common)
     samples = None
     if sample_key is not None:
         logger.info("summarising per %r", sample_key)

@@ -21,9 +21,11 @@ Usage::
 (and ``... --model MODEL``, a saved model applied without training), best of ``--repeats`` fresh processes, and
 then runs each configuration once more under ``python -X importtime`` to say how much of a run is imports, whether
 torch was imported (and its import time) and how long the classifier training (``fit_classifier``) took.
-``--src DIR`` puts DIR first on PYTHONPATH (e.g. the ``src/`` of a second worktree, to time another commit)::
+``--before-src DIR`` also times the tamclass in DIR (first on PYTHONPATH; e.g. the ``src/`` of a second worktree
+at the commit before a change), alternating run by run with this checkout so both see the same machine load::
 
-    python benchmarks/bench_cli.py --e2e --cells 100000 --tmp /tmp/tc_bench_e2e
+    git worktree add /tmp/wt-before main
+    python benchmarks/bench_cli.py --e2e --demo --cells 100000 --tmp /tmp/tc_bench_e2e --before-src /tmp/wt-before/src
 """
 
 from __future__ import annotations
@@ -174,23 +176,25 @@ def parse_importtime(stderr: str) -> dict:
     return {"imports_s": total, "torch_import_s": torch, "top_imports": [f"{n} {t:.2f}" for t, n in top]}
 
 
-def e2e_config(label: str, argv: list[str], out: Path, src: Path | None, repeats: int, warmup: int = 0) -> dict:
-    """Best-of-``repeats`` wall time of the console script, then one ``-X importtime`` instrumented run.
-
-    ``warmup`` untimed runs come first.
-    """
+def _timed_run(argv: list[str], out: Path, src: Path | None) -> float:
+    """Wall seconds of one ``tamclass -q ARGV -o OUT`` run of the console script in a fresh process."""
     import time
 
+    if out.exists():
+        out.unlink()
     exe = Path(sys.executable).with_name("tamclass")
-    walls = []
-    for _ in range(repeats + warmup):
-        if out.exists():
-            out.unlink()
-        t = time.perf_counter()
-        proc = subprocess.run([str(exe), "-q", *argv, "-o", str(out)], capture_output=True, text=True, env=_env(src))
-        walls.append(time.perf_counter() - t)
-        if proc.returncode != 0:
-            raise SystemExit(f"{label} failed:\n{proc.stdout}\n{proc.stderr}")
+    t = time.perf_counter()
+    proc = subprocess.run([str(exe), "-q", *argv, "-o", str(out)], capture_output=True, text=True, env=_env(src))
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv} failed:\n{proc.stdout}\n{proc.stderr}")
+    return wall
+
+
+def _instrumented_run(argv: list[str], out: Path, src: Path | None) -> dict:
+    """One run under ``python -X importtime``: imports, torch, training time (see _INSTRUMENTED)."""
+    import time
+
     if out.exists():
         out.unlink()
     t = time.perf_counter()
@@ -200,20 +204,11 @@ def e2e_config(label: str, argv: list[str], out: Path, src: Path | None, repeats
         text=True,
         env=_env(src),
     )
-    instrumented = time.perf_counter() - t
+    wall = time.perf_counter() - t
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not line:
-        raise SystemExit(f"{label} (instrumented) failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
-    res = {
-        "label": label,
-        "walls": walls[warmup:],
-        "best_s": min(walls[warmup:]),
-        "instrumented_s": instrumented,
-        **json.loads(line[-1][7:]),
-        **parse_importtime(proc.stderr),
-    }
-    print("E2E " + json.dumps(res), flush=True)
-    return res
+        raise SystemExit(f"{argv} (instrumented) failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
+    return {"instrumented_s": wall, **json.loads(line[-1][7:]), **parse_importtime(proc.stderr)}
 
 
 def ensure_model(path: Path, src: Path | None) -> Path:
@@ -230,40 +225,63 @@ def ensure_model(path: Path, src: Path | None) -> Path:
 
 
 def e2e(args) -> None:
+    """Time each input x configuration: ``--repeats`` runs per version, best kept, then one instrumented run each.
+
+    With ``--before-src`` the two versions alternate run by run, so both see the same machine load.
+    """
+    from tamclass.datasets import demo_path
+
     inputs = []
     real = SHARED / "singlecell" / "pbmc3k_lognorm.h5ad"
     if real.exists():
         inputs.append(("pbmc3k (real, 2,638 cells)", real))
     else:
         print(f"skipping real data: {real} not found")
+    if args.demo:
+        inputs.append(("demo (real, bundled, 559 cells)", demo_path()))
     if args.cells:
         gen = args.tmp / f"generated_{args.cells}.h5ad"
         if not gen.exists():
             make_generated(gen, args.cells)
         inputs.append((f"generated {args.cells:,} cells", gen))
-    model = ensure_model(args.tmp / "pbmc3k_classified.tcmodel", args.src) if real.exists() else None
+    model = ensure_model(args.tmp / "pbmc3k_classified.tcmodel", None) if real.exists() else None
+    versions = [("after", REPO / "src")]
+    if args.before_src is not None:
+        versions.insert(0, ("before", args.before_src))
     load = os.getloadavg()
-    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     rows = [
-        f"| data | command | wall s (best of {args.repeats}; all runs) | imports s | torch imported (import s) | "
-        "training s | load 1/5/15 min |",
-        "|---|---|---|---|---|---|---|",
+        f"| data | command | version | wall s (best of {args.repeats}; all runs) | imports s | "
+        "torch imported (its import s) | training s (fits) | load 1/5/15 min after |",
+        "|---|---|---|---|---|---|---|---|",
     ]
+    out = args.tmp / "out_e2e.h5ad"
+    first = True
     for label, path in inputs:
         configs = [("tamclass score IN -o OUT", ["score", str(path)])]
         if model is not None:
             configs.append(("tamclass score IN -o OUT --model M", ["score", str(path), "--model", str(model)]))
         for name, argv in configs:
-            warmup = 1 if len(rows) == 2 else 0  # one untimed run first (cold file cache, byte-compiling)
-            r = e2e_config(f"{label}: {name}", argv, args.tmp / "out_e2e.h5ad", args.src, args.repeats, warmup)
-            la = os.getloadavg()
-            torch = f"yes ({r['torch_import_s']:.2f})" if r["torch"] else "no"
-            rows.append(
-                f"| {label} | `{name}` | {r['best_s']:.2f} ({', '.join(f'{w:.2f}' for w in r['walls'])}) | "
-                f"{r['imports_s']:.2f} | {torch} | {r['fit_s']:.2f} ({r['fits']} fits) | "
-                f"{la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} |"
-            )
-    print("\n".join(rows))
+            if first:  # one untimed run per version first (cold file cache, byte-compiling)
+                for _, src in versions:
+                    _timed_run(argv, out, src)
+                first = False
+            walls = {v: [] for v, _ in versions}
+            for _ in range(args.repeats):
+                for v, src in versions:
+                    walls[v].append(_timed_run(argv, out, src))
+            for v, src in versions:
+                r = {"label": f"{label}: {name}", "version": v, "walls": walls[v], "best_s": min(walls[v])}
+                r.update(_instrumented_run(argv, out, src))
+                print("E2E " + json.dumps(r), flush=True)
+                la = os.getloadavg()
+                torch = f"yes ({r['torch_import_s']:.2f})" if r["torch"] else "no"
+                rows.append(
+                    f"| {label} | `{name}` | {v} | {r['best_s']:.2f} ({', '.join(f'{w:.2f}' for w in r['walls'])}) | "
+                    f"{r['imports_s']:.2f} | {torch} | {r['fit_s']:.2f} ({r['fits']}) | "
+                    f"{la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} |"
+                )
+            print("\n".join(rows), flush=True)
 
 
 def main() -> None:
@@ -272,7 +290,14 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=Path("/tmp/tc_bench_cli"))
     parser.add_argument("--e2e", action="store_true", help="time the console script end to end (issue 12 part 4)")
     parser.add_argument("--repeats", type=int, default=3, help="--e2e: runs per configuration (best kept)")
-    parser.add_argument("--src", type=Path, default=None, help="--e2e: put this folder first on PYTHONPATH")
+    parser.add_argument(
+        "--before-src",
+        type=Path,
+        default=None,
+        help="--e2e: also time the tamclass found in this folder (put first on PYTHONPATH; e.g. the src/ of a "
+        "worktree at the commit before a change), alternating with this checkout's",
+    )
+    parser.add_argument("--demo", action="store_true", help="--e2e: also time the bundled demo (559 cells)")
     args = parser.parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
     if args.e2e:

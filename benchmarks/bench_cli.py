@@ -229,7 +229,7 @@ def e2e(args) -> None:
 
     With ``--before-src`` the two versions alternate run by run, so both see the same machine load.
     """
-    from tamclass.datasets import demo_path
+    from tamclass.datasets._demo import demo_path
 
     inputs = []
     real = SHARED / "singlecell" / "pbmc3k_lognorm.h5ad"

@@ -21,6 +21,8 @@ Usage::
 (and ``... --model MODEL``, a saved model applied without training), best of ``--repeats`` fresh processes, and
 then runs each configuration once more under ``python -X importtime`` to say how much of a run is imports, whether
 torch was imported (and its import time) and how long the classifier training (``fit_classifier``) took.
+``--demo`` adds the bundled demo (559 real cells) and ``--macrophages N`` N generated macrophage-like cells
+(``tamclass.classifier._synthetic``, NOT real), the one input here on which the default pipeline trains its network.
 ``--before-src DIR`` also times the tamclass in DIR (first on PYTHONPATH; e.g. the ``src/`` of a second worktree
 at the commit before a change), alternating run by run with this checkout so both see the same machine load::
 
@@ -239,6 +241,13 @@ def e2e(args) -> None:
         print(f"skipping real data: {real} not found")
     if args.demo:
         inputs.append(("demo (real, bundled, 559 cells)", demo_path()))
+    if args.macrophages:
+        mac = args.tmp / f"generated_macrophages_{args.macrophages}.h5ad"
+        if not mac.exists():
+            from tamclass.classifier._synthetic import synthetic_macrophages
+
+            synthetic_macrophages(args.macrophages, random_state=0, lognormalize=True).write_h5ad(mac)
+        inputs.append((f"generated {args.macrophages:,} macrophage-like cells", mac))
     if args.cells:
         gen = args.tmp / f"generated_{args.cells}.h5ad"
         if not gen.exists():
@@ -298,6 +307,13 @@ def main() -> None:
         "worktree at the commit before a change), alternating with this checkout's",
     )
     parser.add_argument("--demo", action="store_true", help="--e2e: also time the bundled demo (559 cells)")
+    parser.add_argument(
+        "--macrophages",
+        type=int,
+        default=0,
+        help="--e2e: also time N generated macrophage-like cells (classifier._synthetic; the default pipeline "
+        "trains its network there)",
+    )
     args = parser.parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
     if args.e2e:

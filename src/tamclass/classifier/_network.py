@@ -57,6 +57,7 @@ def forward_numpy(weights: dict[str, np.ndarray], Z: np.ndarray, *, chunk_size: 
     step = max(int(chunk_size), 1)
     for start in range(0, n, step):
         x = np.ascontiguousarray(Z[start : start + step], dtype=np.float32)
+        y: np.ndarray
         if "W1" in w:
             h = x @ w["W1"].T
             h += w["b1"]

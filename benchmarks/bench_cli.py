@@ -16,6 +16,18 @@ compression); "cli --backed" opens X on disk and writes a copy of the input file
 Usage::
 
     python benchmarks/bench_cli.py --cells 30000 --tmp /tmp/tc_bench_cli
+
+``--e2e`` (issue 12 part 4) instead times the installed console script end to end, ``tamclass -q score IN -o OUT``
+(and ``... --model MODEL``, a saved model applied without training), best of ``--repeats`` fresh processes, and
+then runs each configuration once more under ``python -X importtime`` to say how much of a run is imports, whether
+torch was imported (and its import time) and how long the classifier training (``fit_classifier``) took.
+``--demo`` adds the bundled demo (559 real cells) and ``--macrophages N`` N generated macrophage-like cells
+(``tamclass.classifier._synthetic``, NOT real), the one input here on which the default pipeline trains its network.
+``--before-src DIR`` also times the tamclass in DIR (first on PYTHONPATH; e.g. the ``src/`` of a second worktree
+at the commit before a change), alternating run by run with this checkout so both see the same machine load::
+
+    git worktree add /tmp/wt-before main
+    python benchmarks/bench_cli.py --e2e --demo --cells 100000 --tmp /tmp/tc_bench_e2e --before-src /tmp/wt-before/src
 """
 
 from __future__ import annotations
@@ -115,12 +127,198 @@ def bench(label: str, src: Path, tmp: Path, repeats: int = 2) -> list[str]:
     ]
 
 
+# ------------------------------------------------------------------------------------------ --e2e (issue 12 part 4)
+#: run by ``python -X importtime -c``: the CLI's main() with fit_classifier timed; prints one RESULT line
+_INSTRUMENTED = textwrap.dedent(
+    """
+    import json, sys, time
+    t0 = time.perf_counter()
+    import tamclass.classifier._fit as fit
+    spent = {"fit_s": 0.0, "fits": 0}
+    orig = fit.fit_classifier
+    def timed(*a, **k):
+        t = time.perf_counter()
+        try:
+            return orig(*a, **k)
+        finally:
+            spent["fit_s"] += time.perf_counter() - t
+            spent["fits"] += 1
+    fit.fit_classifier = timed
+    from tamclass.cli import main
+    rc = main(sys.argv[1:])
+    import tamclass
+    print("RESULT " + json.dumps({"rc": rc, "main_s": time.perf_counter() - t0, "torch": "torch" in sys.modules,
+                                  "tamclass": tamclass.__file__, **spent}))
+    """
+)
+
+
+def _env(src: Path | None) -> dict:
+    env = {**os.environ, "MPLBACKEND": "Agg", "TAMCLASS_PROGRESS": "0"}
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def parse_importtime(stderr: str) -> dict:
+    """Total import time (sum of the top-level ``-X importtime`` entries) and torch's cumulative import time (s)."""
+    total = torch = 0.0
+    top = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        _, cumulative, name = (part for part in line[len("import time:") :].split("|"))
+        depth = (len(name) - len(name.lstrip(" "))) // 2
+        if depth == 0:
+            total += int(cumulative) / 1e6
+            top.append((int(cumulative) / 1e6, name.strip()))
+        if name.strip() == "torch":
+            torch = int(cumulative) / 1e6
+    top = sorted(top, reverse=True)[:8]
+    return {"imports_s": total, "torch_import_s": torch, "top_imports": [f"{n} {t:.2f}" for t, n in top]}
+
+
+def _timed_run(argv: list[str], out: Path, src: Path | None) -> float:
+    """Wall seconds of one ``tamclass -q ARGV -o OUT`` run of the console script in a fresh process."""
+    import time
+
+    if out.exists():
+        out.unlink()
+    exe = Path(sys.executable).with_name("tamclass")
+    t = time.perf_counter()
+    proc = subprocess.run([str(exe), "-q", *argv, "-o", str(out)], capture_output=True, text=True, env=_env(src))
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv} failed:\n{proc.stdout}\n{proc.stderr}")
+    return wall
+
+
+def _instrumented_run(argv: list[str], out: Path, src: Path | None) -> dict:
+    """One run under ``python -X importtime``: imports, torch, training time (see _INSTRUMENTED)."""
+    import time
+
+    if out.exists():
+        out.unlink()
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", _INSTRUMENTED, "-q", *argv, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=_env(src),
+    )
+    wall = time.perf_counter() - t
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not line:
+        raise SystemExit(f"{argv} (instrumented) failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
+    return {"instrumented_s": wall, **json.loads(line[-1][7:]), **parse_importtime(proc.stderr)}
+
+
+def ensure_model(path: Path, src: Path | None) -> Path:
+    """A saved model to apply with ``--model``: ``tamclass train`` on pbmc3k's labels (``obs['classified']``)."""
+    if not path.exists():
+        exe = Path(sys.executable).with_name("tamclass")
+        real = SHARED / "singlecell" / "pbmc3k_lognorm.h5ad"
+        subprocess.run(
+            [str(exe), "-q", "train", str(real), "--label-key", "classified", "-o", str(path), "--device", "cpu"],
+            check=True,
+            env=_env(src),
+        )
+    return path
+
+
+def e2e(args) -> None:
+    """Time each input x configuration: ``--repeats`` runs per version, best kept, then one instrumented run each.
+
+    With ``--before-src`` the two versions alternate run by run, so both see the same machine load.
+    """
+    from tamclass.datasets._demo import demo_path
+
+    inputs = []
+    real = SHARED / "singlecell" / "pbmc3k_lognorm.h5ad"
+    if real.exists():
+        inputs.append(("pbmc3k (real, 2,638 cells)", real))
+    else:
+        print(f"skipping real data: {real} not found")
+    if args.demo:
+        inputs.append(("demo (real, bundled, 559 cells)", demo_path()))
+    if args.macrophages:
+        mac = args.tmp / f"generated_macrophages_{args.macrophages}.h5ad"
+        if not mac.exists():
+            from tamclass.classifier._synthetic import synthetic_macrophages
+
+            synthetic_macrophages(args.macrophages, random_state=0, lognormalize=True).write_h5ad(mac)
+        inputs.append((f"generated {args.macrophages:,} macrophage-like cells", mac))
+    if args.cells:
+        gen = args.tmp / f"generated_{args.cells}.h5ad"
+        if not gen.exists():
+            make_generated(gen, args.cells)
+        inputs.append((f"generated {args.cells:,} cells", gen))
+    model = ensure_model(args.tmp / "pbmc3k_classified.tcmodel", None) if real.exists() else None
+    versions = [("after", REPO / "src")]
+    if args.before_src is not None:
+        versions.insert(0, ("before", args.before_src))
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    rows = [
+        f"| data | command | version | wall s (best of {args.repeats}; all runs) | imports s | "
+        "torch imported (its import s) | training s (fits) | load 1/5/15 min after |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    out = args.tmp / "out_e2e.h5ad"
+    first = True
+    for label, path in inputs:
+        configs = [("tamclass score IN -o OUT", ["score", str(path)])]
+        if model is not None:
+            configs.append(("tamclass score IN -o OUT --model M", ["score", str(path), "--model", str(model)]))
+        for name, argv in configs:
+            if first:  # one untimed run per version first (cold file cache, byte-compiling)
+                for _, src in versions:
+                    _timed_run(argv, out, src)
+                first = False
+            walls = {v: [] for v, _ in versions}
+            for _ in range(args.repeats):
+                for v, src in versions:
+                    walls[v].append(_timed_run(argv, out, src))
+            for v, src in versions:
+                r = {"label": f"{label}: {name}", "version": v, "walls": walls[v], "best_s": min(walls[v])}
+                r.update(_instrumented_run(argv, out, src))
+                print("E2E " + json.dumps(r), flush=True)
+                la = os.getloadavg()
+                torch = f"yes ({r['torch_import_s']:.2f})" if r["torch"] else "no"
+                rows.append(
+                    f"| {label} | `{name}` | {v} | {r['best_s']:.2f} ({', '.join(f'{w:.2f}' for w in r['walls'])}) | "
+                    f"{r['imports_s']:.2f} | {torch} | {r['fit_s']:.2f} ({r['fits']}) | "
+                    f"{la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} |"
+                )
+            print("\n".join(rows), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cells", type=int, default=30_000, help="generated cells (0 = skip)")
     parser.add_argument("--tmp", type=Path, default=Path("/tmp/tc_bench_cli"))
+    parser.add_argument("--e2e", action="store_true", help="time the console script end to end (issue 12 part 4)")
+    parser.add_argument("--repeats", type=int, default=3, help="--e2e: runs per configuration (best kept)")
+    parser.add_argument(
+        "--before-src",
+        type=Path,
+        default=None,
+        help="--e2e: also time the tamclass found in this folder (put first on PYTHONPATH; e.g. the src/ of a "
+        "worktree at the commit before a change), alternating with this checkout's",
+    )
+    parser.add_argument("--demo", action="store_true", help="--e2e: also time the bundled demo (559 cells)")
+    parser.add_argument(
+        "--macrophages",
+        type=int,
+        default=0,
+        help="--e2e: also time N generated macrophage-like cells (classifier._synthetic; the default pipeline "
+        "trains its network there)",
+    )
     args = parser.parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
+    if args.e2e:
+        e2e(args)
+        return
     lines = [
         "| data | input MiB | mode | wall s (min of 2) | peak RSS MiB | output MiB | wall / api |",
         "|---|---|---|---|---|---|---|",

@@ -11,7 +11,8 @@ import numpy as np
 
 from ._calibrate import expected_calibration_error, fit_temperature, softmax
 from ._config import REFERENCE_TRAINING as _DEFAULTS
-from ._network import forward, init_params, params_from_numpy, params_to_numpy
+from ._device import is_cpu
+from ._network import forward, forward_numpy, init_params, params_from_numpy, params_to_numpy
 
 #: SD of the normal prior on log(temperature) (see fit_temperature): T within about x1.65 of 1 unless the
 #: calibration cells clearly say otherwise; seed-trained models often have only ~10 calibration cells.
@@ -37,8 +38,9 @@ def scaler_apply(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, clip: float
 
 
 def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator, min_per_class: int = 2):
-    """Indices (train, held_out): ``fraction`` of each class held out (at least 1 when the class has
-    >= ``min_per_class`` members, never the whole class).
+    """Indices (train, held_out): ``fraction`` of each class held out.
+
+    At least 1 when the class has >= ``min_per_class`` members, never the whole class.
     """
     train, held = [], []
     for c in np.unique(y):
@@ -55,9 +57,18 @@ def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator, m
 
 
 def predict_logits(
-    weights: dict[str, np.ndarray], Z: np.ndarray, *, device="cpu", chunk_size: int = 65_536
+    weights: dict[str, np.ndarray], Z: np.ndarray, *, device="cpu", chunk_size: int = 65_536, backend: str = "auto"
 ) -> np.ndarray:
-    """Logits of standardised data ``Z`` (cells x genes) in chunks on ``device``."""
+    """Logits of standardised data ``Z`` (cells x genes) in chunks on ``device``.
+
+    ``backend="auto"`` runs numpy on the CPU (torch is not imported) and torch on a GPU; ``"torch"`` always
+    uses torch (training does, so that its calibration is computed exactly as the network was trained);
+    ``"numpy"`` always numpy. numpy and torch agree within float32 rounding.
+    """
+    if backend not in ("auto", "numpy", "torch"):
+        raise ValueError(f"backend must be 'auto', 'numpy' or 'torch', got {backend!r}")
+    if backend == "numpy" or (backend == "auto" and is_cpu(device)):
+        return forward_numpy(weights, Z, chunk_size=chunk_size)
     import torch
 
     params = params_from_numpy(weights, device)
@@ -73,8 +84,9 @@ def predict_logits(
 
 
 class _Adam:
-    """Adam with L2 weight decay (Kingma & Ba 2015; same update as ``torch.optim.Adam(weight_decay=...)``),
-    written out so that training does not import ``torch.optim`` (whose first use imports torch._dynamo,
+    """Adam with L2 weight decay (Kingma & Ba 2015; same update as ``torch.optim.Adam(weight_decay=...)``).
+
+    Written out so that training does not import ``torch.optim`` (whose first use imports torch._dynamo,
     several seconds on a small machine).
     """
 
@@ -120,8 +132,9 @@ def train_network(
     device="cpu",
     progress=None,
 ) -> tuple[dict[str, np.ndarray], list[float]]:
-    """Fit the network on standardised ``Z`` with class-balanced cross-entropy; return numpy weights and
-    the mean training loss per epoch.
+    """Fit the network on standardised ``Z`` with class-balanced cross-entropy.
+
+    Returns the numpy weights and the mean training loss per epoch.
     """
     import torch
 
@@ -175,10 +188,11 @@ def fit_classifier(
     device="cpu",
     progress=None,
 ) -> dict:
-    """Standardise ``X`` (log-normalised expression, cells x genes), train on a stratified
-    ``1 - calibration_fraction`` of the cells and split the held-out cells (stratified, half and half,
-    same seed) into a *calibration* part, on which the temperature is fitted, and a disjoint
-    *evaluation* part, on which accuracy and the ECE before / after temperature scaling are reported
+    """Standardise ``X`` (log-normalised expression, cells x genes), train the network and calibrate it.
+
+    Trains on a stratified ``1 - calibration_fraction`` of the cells and splits the held-out cells
+    (stratified, half and half, same seed) into a *calibration* part, on which the temperature is fitted,
+    and a disjoint *evaluation* part, on which accuracy and the ECE before / after temperature scaling are reported
     (so the reported calibration is not measured on the cells it was fitted on).
 
     Returns a dict with ``weights, mean, scale, temperature, ece_uncalibrated, ece_calibrated,
@@ -212,11 +226,11 @@ def fit_classifier(
     )
     temperature, ece0, ece1, acc, ece_cal = 1.0, float("nan"), float("nan"), float("nan"), float("nan")
     if len(cal):
-        logits = predict_logits(weights, Z[cal], device=device)
+        logits = predict_logits(weights, Z[cal], device=device, backend="torch")
         temperature = fit_temperature(logits, y[cal], prior_sd=TEMPERATURE_PRIOR_SD)
         ece_cal = expected_calibration_error(softmax(logits, temperature), y[cal])
     if len(ev):
-        logits = predict_logits(weights, Z[ev], device=device)
+        logits = predict_logits(weights, Z[ev], device=device, backend="torch")
         ece0 = expected_calibration_error(softmax(logits), y[ev])
         p = softmax(logits, temperature)
         ece1 = expected_calibration_error(p, y[ev])

@@ -128,7 +128,10 @@ class Model:
 
     # ------------------------------------------------------------------ prediction
     def predict_logits_matrix(self, X: np.ndarray, *, device="cpu") -> np.ndarray:
-        """Temperature-scaled logits for log1p(CP10k) expression ``X`` (cells x ``self.genes``)."""
+        """Temperature-scaled logits for log1p(CP10k) expression ``X`` (cells x ``self.genes``).
+
+        On the CPU the network runs in numpy (torch is not imported); on a CUDA ``device`` in torch.
+        """
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or X.shape[1] != self.n_genes:
             raise InputError(f"X must be cells x {self.n_genes} genes (the model's panel), got shape {X.shape}.")
@@ -150,8 +153,10 @@ class Model:
         min_overlap: float = DEFAULT_MIN_OVERLAP,
         chunk_size=None,
     ) -> tuple[np.ndarray, dict]:
-        """The query's log1p(CP10k) expression of the panel (missing genes set to the training mean,
-        i.e. standardised to 0) and an overlap report. Raises GeneOverlapError below ``min_overlap``.
+        """The query's log1p(CP10k) expression of the panel and an overlap report.
+
+        Missing genes are set to the training mean (i.e. standardised to 0). Raises GeneOverlapError below
+        ``min_overlap``.
         """
         from .._data import extract_genes
 
@@ -209,9 +214,9 @@ class Model:
         data is used as is). Genes of the panel missing from the data are imputed at the training mean;
         fewer than ``min_overlap`` of the panel present raises :class:`~tamclass._errors.GeneOverlapError`.
         """
-        from ._device import resolve_device
+        from ._device import resolve_inference_device
 
-        dev = resolve_device(device)
+        dev = resolve_inference_device(device)
         X, report = self.extract(
             adata,
             layer=layer,
@@ -256,8 +261,10 @@ class Model:
 
     @classmethod
     def load(cls, path) -> Model:
-        """Read a model written by :meth:`save`. Truncated, modified or newer-format files raise
-        :class:`~tamclass._errors.ModelFormatError`; nothing is unpickled.
+        """Read a model written by :meth:`save`.
+
+        Truncated, modified or newer-format files raise :class:`~tamclass._errors.ModelFormatError`; nothing is
+        unpickled.
         """
         meta, weights = read_container(path)
         try:

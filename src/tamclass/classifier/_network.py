@@ -4,6 +4,9 @@ Written functionally (plain tensors, no ``torch.nn.Module``) so that initialisat
 caller-provided :class:`torch.Generator` and never touches torch's global RNG state.
 Weights are stored by name: ``W1, b1`` (input -> hidden) and ``W2, b2`` (hidden -> classes), or just
 ``W, b`` for the linear model. Kernels here never see an AnnData.
+
+:func:`forward` (torch) is used for training and on a GPU; :func:`forward_numpy` does the same float32
+arithmetic in numpy for inference on the CPU, so that applying a model does not import torch.
 """
 
 from __future__ import annotations
@@ -39,6 +42,33 @@ def forward(params, x):
         h = torch.relu(x @ params["W1"].T + params["b1"])
         return h @ params["W2"].T + params["b2"]
     return x @ params["W"].T + params["b"]
+
+
+def forward_numpy(weights: dict[str, np.ndarray], Z: np.ndarray, *, chunk_size: int = 65_536) -> np.ndarray:
+    """Logits (float32, cells x classes) of standardised ``Z`` with numpy weights, ``chunk_size`` cells at a time.
+
+    The arithmetic of :func:`forward` in float32: ``x @ W.T + b`` per layer, ReLU between the layers. Results agree
+    with torch within float32 rounding (the matrix products may sum in another order), not bit for bit.
+    """
+    w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+    n_out = (w["b2"] if "W1" in w else w["b"]).shape[0]
+    n = Z.shape[0]
+    out = np.empty((n, n_out), dtype=np.float32)
+    step = max(int(chunk_size), 1)
+    for start in range(0, n, step):
+        x = np.ascontiguousarray(Z[start : start + step], dtype=np.float32)
+        y: np.ndarray
+        if "W1" in w:
+            h = x @ w["W1"].T
+            h += w["b1"]
+            np.maximum(h, np.float32(0), out=h)
+            y = h @ w["W2"].T
+            y += w["b2"]
+        else:
+            y = x @ w["W"].T
+            y += w["b"]
+        out[start : start + len(x)] = y
+    return out
 
 
 def params_to_numpy(params) -> dict[str, np.ndarray]:

@@ -31,7 +31,7 @@ from .._keys import (
 )
 from .._settings import logger
 from ..classifier._config import SEED_TRAINING, TrainingConfig
-from ..classifier._device import resolve_device
+from ..classifier._device import resolve_inference_device as resolve_device
 from ..signatures._library import sets_with_role
 from ._common import (
     check_no_clobber,

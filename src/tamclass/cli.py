@@ -317,7 +317,7 @@ def cmd_meta(args) -> int:
         result = prognosis.meta_analysis(data, effect=args.hr, ci=(args.lower, args.upper), **kwargs)
     else:
         result = prognosis.meta_analysis(data, effect=args.effect or "log_hr", se=args.se, **kwargs)
-    table = _meta_table(result)
+    table = result.to_table()
     write_table_atomic(table, out, inputs=[src], index=False)
     written = [out]
     if plot is not None:
@@ -336,44 +336,6 @@ def cmd_meta(args) -> int:
         _echo(args, result.summary.to_string())
     _echo(args, "wrote: " + ", ".join(map(str, written)))
     return 0
-
-
-def _meta_table(result):
-    """One tidy TSV: a row per study, then the pooled row (and one per subgroup with --subgroup).
-
-    Columns: ``row_type`` (study / pooled / subgroup), ``study``, ``effect`` (log scale; the pooled
-    estimate on pooled rows), ``se``, ``ci_lower``, ``ci_upper``, ``weight_percent``, ``exp_*`` (hazard-ratio
-    scale) and, on pooled rows, ``k, method, z|t, p, tau2, Q, Q_df, Q_p, I2, H2, pi_lower, pi_upper``.
-    """
-    import pandas as pd
-
-    def pooled_rows(res, row_type: str, label: str):
-        summ = res.to_hr().summary if not _has_exp(res.summary) and _has_exp(result.per_study) else res.summary
-        summ = summ.rename(columns={"estimate": "effect", "exp_estimate": "exp_effect"}).reset_index(drop=True)
-        summ.insert(0, "study", label)
-        summ.insert(0, "row_type", row_type)
-        summ["weight_percent"] = 100.0
-        return summ
-
-    studies = result.per_study.reset_index()
-    if "study" not in studies.columns:
-        studies = studies.rename(columns={studies.columns[0]: "study"})
-    studies.insert(0, "row_type", "study")
-    parts = [studies, pooled_rows(result, "pooled", f"pooled ({result.method})")]
-    for name, sub in (getattr(result, "subgroups", None) or {}).items():
-        rows = pooled_rows(sub, "subgroup", f"pooled ({result.method})")
-        rows["subgroup"] = str(name)
-        parts.append(rows)
-    table = pd.concat(parts, ignore_index=True, sort=False)
-    test = getattr(result, "subgroup_test", None) or {}
-    if test:
-        table["subgroup_Q_between"] = [test.get("Q_between") if rt == "pooled" else None for rt in table["row_type"]]
-        table["subgroup_p"] = [test.get("p") if rt == "pooled" else None for rt in table["row_type"]]
-    return table
-
-
-def _has_exp(df) -> bool:
-    return any(str(c).startswith("exp_") for c in df.columns)
 
 
 # ------------------------------------------------------------------------------------------ parser

@@ -451,6 +451,44 @@ class MetaResult:
         d["knapp_hartung"] = bool(self.knapp_hartung)
         return {k: (float(v) if isinstance(v, (np.floating,)) else v) for k, v in d.items()}
 
+    def to_table(self) -> pd.DataFrame:
+        """One tidy table: a row per study, then the pooled row (and one per subgroup).
+
+        Columns: ``row_type`` (study / pooled / subgroup), ``study``, ``effect`` (log scale; the pooled
+        estimate on pooled rows), ``se``, ``ci_lower``, ``ci_upper``, ``weight_percent``, ``exp_*`` (hazard-ratio
+        scale) and, on pooled rows, ``k, method, z|t, p, tau2, Q, Q_df, Q_p, I2, H2, pi_lower, pi_upper``. What
+        ``tamclass meta`` writes.
+        """
+
+        def has_exp(df: pd.DataFrame) -> bool:
+            return any(str(c).startswith("exp_") for c in df.columns)
+
+        def pooled_rows(res: MetaResult, row_type: str, label: str) -> pd.DataFrame:
+            summ = res.to_hr().summary if not has_exp(res.summary) and has_exp(self.per_study) else res.summary
+            summ = summ.rename(columns={"estimate": "effect", "exp_estimate": "exp_effect"}).reset_index(drop=True)
+            summ.insert(0, "study", label)
+            summ.insert(0, "row_type", row_type)
+            summ["weight_percent"] = 100.0
+            return summ
+
+        studies = self.per_study.reset_index()
+        if "study" not in studies.columns:
+            studies = studies.rename(columns={studies.columns[0]: "study"})
+        studies.insert(0, "row_type", "study")
+        parts = [studies, pooled_rows(self, "pooled", f"pooled ({self.method})")]
+        for name, sub in (self.subgroups or {}).items():
+            rows = pooled_rows(sub, "subgroup", f"pooled ({self.method})")
+            rows["subgroup"] = str(name)
+            parts.append(rows)
+        table = pd.concat(parts, ignore_index=True, sort=False)
+        test = self.subgroup_test or {}
+        if test:
+            table["subgroup_Q_between"] = [
+                test.get("Q_between") if rt == "pooled" else None for rt in table["row_type"]
+            ]
+            table["subgroup_p"] = [test.get("p") if rt == "pooled" else None for rt in table["row_type"]]
+        return table
+
     def plot(self, **kwargs):
         """Forest plot (:func:`tamclass.pl.forest`)."""
         from ..pl._forest import forest

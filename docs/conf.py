@@ -60,7 +60,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (
         r"py:.*",
-        r"(anndata|AnnData|mudata|MuData|pandas|pd|numpy|np|scipy|matplotlib|torch|lifelines|scanpy|sc|dask"
+        r"(anndata|AnnData|mudata|MuData|pandas|pd|numpy|np|scipy|sp|matplotlib|torch|lifelines|scanpy|sc|dask"
         r"|decoupler|dc|logging|os|pathlib|collections|typing|numba)(\..*)?",
     ),
     (
@@ -71,7 +71,9 @@ nitpick_ignore_regex = [
     # private modules named in docstrings as pointers for developers (not part of the public API)
     (r"py:mod", r"tamclass(\.\w+)*\._\w+"),
     # internal matrix wrapper named in tc.pp.detect_normalization's docstring (not a user-facing object)
-    (r"py:class", r"tamclass\._data\.MatrixSource"),
+    (r"py:class", r"(tamclass\._data\.)?MatrixSource"),
+    # the type alias of everything `signatures=` accepts; tamclass.signatures.resolve documents the forms
+    (r"py:class", r"SignaturesLike"),
 ]
 
 html_theme = "sphinx_book_theme"

@@ -510,6 +510,23 @@ def test_signatures_export_gmt_roundtrip(tmp_path):
     assert set(tc.signatures.resolve(str(sub))) == {"Cheng2021_M1", "Cheng2021_M2"}
 
 
+@pytest.mark.parametrize("signed", ["split", "suffix"])
+def test_signatures_export_signed_form_equals_api(tmp_path, signed):
+    """--signed reaches write_gmt: the file equals the Python API's, and signed sets read back with their down genes."""
+    cli_gmt, api_gmt = tmp_path / "cli.gmt", tmp_path / "api.gmt"
+    run_cli("signatures", "export", "--names", "all", "--signed", signed, "-o", cli_gmt, check_rc=0)
+    tc.signatures.write_gmt(tc.signatures.resolve("all"), api_gmt, signed=signed)
+    assert cli_gmt.read_bytes() == api_gmt.read_bytes()
+    lib = tc.signatures.load("all")
+    back = tc.signatures.read_gmt(cli_gmt, pair_up_dn=(signed == "split"))
+    signed_sets = [n for n, s in lib.items() if s.down]
+    assert signed_sets, "the library has sets with down genes"
+    for name in signed_sets:
+        assert set(back[name].down) == set(lib[name].down), name
+    lines = {ln.split("\t")[0] for ln in cli_gmt.read_text().splitlines()}
+    assert (f"{signed_sets[0]}_DN" in lines) == (signed == "split")
+
+
 # -------------------------------------------------------------------------------------------- meta
 def _dl_by_hand(y, se):
     """DerSimonian-Laird random-effects pooling (textbook formulas)."""

@@ -241,7 +241,7 @@ def cmd_signatures(args) -> int:
     if action == "export":
         sigs = _resolve_signatures(args.names, args.species)
         with atomic_path(args.output) as tmp:
-            signatures.write_gmt(sigs, tmp)
+            signatures.write_gmt(sigs, tmp, signed=args.signed)
         _echo(args, f"wrote {len(sigs)} signatures to {args.output}")
         return 0
     raise _UsageError(f"unknown signatures action {action!r}")  # pragma: no cover - argparse prevents it
@@ -517,6 +517,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["human", "mouse"],
         default="human",
         help="export the human (default) or the mouse versions of the sets",
+    )
+    q.add_argument(
+        "--signed",
+        choices=["split", "suffix"],
+        default="split",
+        help="sets with down genes: 'split' (default; NAME_UP / NAME_DN sets, MSigDB's convention, read by every GMT "
+        "tool) or 'suffix' (one set with UCell's GENE+ / GENE-, read back by tamclass and UCell)",
     )
     q.add_argument("-o", "--output", metavar="FILE.gmt", required=True)
     p.set_defaults(func=cmd_signatures)

@@ -356,7 +356,7 @@ class MetaResult:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One-row DataFrame: estimate, SE, CI, test, heterogeneity, prediction interval."""
+        """The pooled result as a one-row DataFrame (estimate, SE, CI, test, heterogeneity, prediction interval)."""
         row = {
             "k": self.k,
             "method": self.method + ("+KH" if self.knapp_hartung else ""),

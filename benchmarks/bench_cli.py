@@ -22,7 +22,7 @@ Usage::
 then runs each configuration once more under ``python -X importtime`` to say how much of a run is imports, whether
 torch was imported (and its import time) and how long the classifier training (``fit_classifier``) took.
 ``--demo`` adds the bundled demo (559 real cells) and ``--macrophages N`` N generated macrophage-like cells
-(``tamclass.classifier._synthetic``, NOT real), the one input here on which the default pipeline trains its network.
+(``tests/_generators.py``, NOT real), the one input here on which the default pipeline trains its network.
 ``--before-src DIR`` also times the tamclass in DIR (first on PYTHONPATH; e.g. the ``src/`` of a second worktree
 at the commit before a change), alternating run by run with this checkout so both see the same machine load::
 
@@ -244,7 +244,7 @@ def e2e(args) -> None:
     if args.macrophages:
         mac = args.tmp / f"generated_macrophages_{args.macrophages}.h5ad"
         if not mac.exists():
-            from tamclass.classifier._synthetic import synthetic_macrophages
+            from _generators import synthetic_macrophages  # tests/_generators.py (on the path via _shared)
 
             synthetic_macrophages(args.macrophages, random_state=0, lognormalize=True).write_h5ad(mac)
         inputs.append((f"generated {args.macrophages:,} macrophage-like cells", mac))
@@ -311,7 +311,7 @@ def main() -> None:
         "--macrophages",
         type=int,
         default=0,
-        help="--e2e: also time N generated macrophage-like cells (classifier._synthetic; the default pipeline "
+        help="--e2e: also time N generated macrophage-like cells (tests/_generators.py; the default pipeline "
         "trains its network there)",
     )
     args = parser.parse_args()

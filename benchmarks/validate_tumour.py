@@ -73,42 +73,44 @@ def datasets():
     if (sc_dir / "hao2021_pbmc_small_counts.h5ad").exists():
         a = ad.read_h5ad(sc_dir / "hao2021_pbmc_small_counts.h5ad")
         yield "Hao 2021 PBMC (blood)", a, "cell_type", {"Monocytes": "monocyte", "mDC": "dendritic", "pDC": "dendritic"}
+    from importlib import resources
+
+    from _generators import pseudocells  # tests/_generators.py (on the path via _shared)
+
     try:
-        from importlib import resources
-
-        from tamclass.classifier._pseudocells import pseudocells
-
-        with resources.files("immucellai2").joinpath("myconfig", "reference_tumorCelltypes.txt").open() as fh:
-            ref = pd.read_csv(fh, sep="\t", index_col=0)
-        kinds = {
-            "TAM": "macrophage",
-            "CMonocyte": "monocyte",
-            "IMonocyte": "monocyte",
-            "NMonocyte": "monocyte",
-            "cDC1": "dendritic",
-            "cDC2": "dendritic",
-            "pDC": "dendritic",
-            "neutrophils": "other",
-            "mast_cell": "other",
-            "basophils": "other",
-            "eosinophils": "other",
-            "CD4Tnaive": "other",
-            "CD8Tem": "other",
-            "cytotoxicNK": "other",
-            "Bnaive": "other",
-            "plasma": "other",
-        }
-        ref = ref[list(kinds)].fillna(0).clip(lower=0)
-        ref = ref[ref.index.notna()].groupby(level=0).sum()
-        a = pseudocells(ref, n_cells=60, depth=(1500, 4000), random_state=0, sample_key="type")
-        yield (
-            "immucellai2 sorted references (pseudo-cells)",
-            a,
-            "type",
-            {k: v for k, v in kinds.items() if v != "other"},
-        )
-    except ImportError:
+        ref_file = resources.files("immucellai2").joinpath("myconfig").joinpath("reference_tumorCelltypes.txt")
+    except ModuleNotFoundError:
         print("immucellai2 not installed: sorted-reference pseudo-cells skipped", file=sys.stderr)
+        return
+    with ref_file.open() as fh:
+        ref = pd.read_csv(fh, sep="\t", index_col=0)
+    kinds = {
+        "TAM": "macrophage",
+        "CMonocyte": "monocyte",
+        "IMonocyte": "monocyte",
+        "NMonocyte": "monocyte",
+        "cDC1": "dendritic",
+        "cDC2": "dendritic",
+        "pDC": "dendritic",
+        "neutrophils": "other",
+        "mast_cell": "other",
+        "basophils": "other",
+        "eosinophils": "other",
+        "CD4Tnaive": "other",
+        "CD8Tem": "other",
+        "cytotoxicNK": "other",
+        "Bnaive": "other",
+        "plasma": "other",
+    }
+    ref = ref[list(kinds)].fillna(0).clip(lower=0)
+    ref = ref[ref.index.notna()].groupby(level=0).sum()
+    a = pseudocells(ref, n_cells=60, depth=(1500, 4000), random_state=0, sample_key="type")
+    yield (
+        "immucellai2 sorted references (pseudo-cells)",
+        a,
+        "type",
+        {k: v for k, v in kinds.items() if v != "other"},
+    )
 
 
 def main():

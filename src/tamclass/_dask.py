@@ -142,10 +142,7 @@ class DaskBlocks(Blocks):
         for block, offset in self._pairs:
             chunk = _to_csr(_compute([block])[0])
             if check:
-                try:
-                    check_values(chunk, offset, self.nonnegative is not None)
-                except BadValue as err:
-                    self._raise(err)
+                self.source.check_values(chunk, offset, self.nonnegative)
             yield offset, offset + chunk.shape[0], chunk
         self._check = False
 

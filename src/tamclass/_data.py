@@ -194,10 +194,6 @@ class MatrixSource:
         except BadValue as err:
             raise value_error(err, self, nonnegative) from None
 
-    def check_finite(self, chunk: sp.csr_matrix, start: int = 0) -> None:
-        """Raise :class:`InputError` naming the first cell/gene with a NaN or infinite value."""
-        self.check_values(chunk, start)
-
     def blocks(self, chunk_size: int | None = None, *, method=None, progress: bool | None = None) -> Blocks:
         """The row blocks as a runner for :func:`tamclass.scoring.score_chunks` (``map`` / ``fold``).
 

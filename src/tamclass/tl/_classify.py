@@ -31,11 +31,11 @@ from .._keys import (
 )
 from .._settings import logger
 from ..classifier._config import SEED_TRAINING, TrainingConfig
-from ..classifier._device import resolve_inference_device as resolve_device
+from ..classifier._device import resolve_inference_device
 from ..signatures._library import sets_with_role
 from ._common import (
     check_no_clobber,
-    check_values,
+    check_normalization,
     library_version,
     require_finite,
     require_fraction,
@@ -206,7 +206,7 @@ def classify(
     thresholds = {"state_threshold": state_threshold, "subset_threshold": subset_threshold, "threshold": threshold}
     evidence = {"evidence_alpha": evidence_alpha, "n_controls": n_controls, "support_z": support_z}
     _check_params(**evidence, **thresholds, min_overlap=min_overlap, cells=cells)
-    dev, model = resolve_device(device), _coerce_model(model)
+    dev, model = resolve_inference_device(device), _coerce_model(model)
     adata = resolve_adata(adata, copy)
     matrix = {"layer": layer, "use_raw": use_raw, "gene_symbols": gene_symbols, "species": species}
     K = keys(key_added)
@@ -215,7 +215,7 @@ def classify(
     )
     check_no_clobber(adata, key_added, STEP_CLASSIFY, *_written_keys(K, model))
     notes: list[str] = []
-    check_values(adata, notes, layer=layer, use_raw=use_raw)
+    check_normalization(adata, notes, layer=layer, use_raw=use_raw)
     info = _run_info(adata, mask, dev, random_state, model, cells, thresholds)
     if not mask.any():
         result = _no_macrophages(adata, K, notes)

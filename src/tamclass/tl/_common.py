@@ -2,7 +2,7 @@
 
 * resolve: :func:`resolve_adata` (a MuData's modality, ``copy=True``, the backed refusal), :func:`check_adata`;
 * refuse to overwrite data tamclass did not write: :func:`check_no_clobber` (any step, obs and obsm keys);
-* check values: :func:`require_finite`, :func:`require_fraction`, :func:`require_int`, :func:`check_values`
+* check values: :func:`require_finite`, :func:`require_fraction`, :func:`require_int`, :func:`check_normalization`
   (the expression matrix of rank-based steps);
 * record: :func:`warn` (a warning that is also kept for ``uns``), :func:`store` (``uns[key][step]``),
   :func:`library_version`.
@@ -96,7 +96,7 @@ def require_int(name: str, val, lo: int, *, hint: str = "") -> None:
         raise InputError(f"{name} must be an integer >= {lo}{hint}, got {val!r}.")
 
 
-def check_values(adata, notes: list[str], *, layer, use_raw) -> None:
+def check_normalization(adata, notes: list[str], *, layer, use_raw) -> None:
     """Refuse scaled data (negative values); warn about linear-scale values (TPM/CPM without a log).
 
     The gate and classify rank expression, so the ranks do not change, but the gate's smoothing embedding

@@ -18,7 +18,7 @@ from ..gating._smooth import knn_smooth, pca_embedding
 from ..signatures._signature import Signature
 from ._common import (
     check_no_clobber,
-    check_values,
+    check_normalization,
     library_version,
     require_finite,
     resolve_adata,
@@ -150,7 +150,7 @@ def gate(
     check_no_clobber(adata, key_added, STEP_GATE, obs_cols=K.gate_obs)
     matrix = {"layer": layer, "use_raw": use_raw, "gene_symbols": gene_symbols, "species": species}
     notes: list[str] = []
-    check_values(adata, notes, layer=layer, use_raw=use_raw)
+    check_normalization(adata, notes, layer=layer, use_raw=use_raw)
     panels, by_case = load_panels(species)
     present = _present_genes(adata, panels, **matrix)
     S = _score_panels(adata, panels, present, random_state=random_state, progress=progress, **matrix)

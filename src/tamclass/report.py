@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import TamclassWarning
-from ._keys import DEFAULT_KEY, NOT_MACROPHAGE, OTHER, UNASSIGNED
+from ._keys import DEFAULT_KEY, NOT_MACROPHAGE, OTHER, UNASSIGNED, keys
 from ._settings import logger
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def _sec_signatures(adata, key: str) -> str:
     uns = adata.uns.get(key, {}) if isinstance(adata.uns.get(key), dict) else {}
     score = uns.get("score", {}) if isinstance(uns.get("score"), dict) else {}
     sigs = score.get("signatures", {}) if isinstance(score.get("signatures"), dict) else {}
-    scores = adata.obsm.get(f"{key}_scores")
+    scores = adata.obsm.get(keys(key).scores)
     names = list(scores.columns) if isinstance(scores, pd.DataFrame) else list(sigs)
     if not names:
         return _missing("no signature scores found (run tamclass.tl.score)")
@@ -230,7 +230,7 @@ def _sec_signatures(adata, key: str) -> str:
 
 
 def _sec_gate(adata, key: str) -> str:
-    col = f"{key}_celltype"
+    col = keys(key).celltype
     if col not in adata.obs.columns:
         return _missing("no gate results (run tamclass.tl.gate)")
     parts = [_table(_counts_table(adata.obs[col], "cell type"))]
@@ -303,10 +303,10 @@ def _sec_scores(adata, key: str, groupby: str | None) -> str:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    scores = adata.obsm.get(f"{key}_scores") if f"{key}_scores" in adata.obsm else None
+    scores = adata.obsm.get(keys(key).scores) if keys(key).scores in adata.obsm else None
     if scores is None:
         return _missing("no signature scores found (run tamclass.tl.score)")
-    targets = [g for g in (f"{key}_celltype", groupby) if g and g in adata.obs.columns]
+    targets = [g for g in (keys(key).celltype, groupby) if g and g in adata.obs.columns]
     if not targets:
         return _missing("no grouping available (run tamclass.tl.gate or pass groupby=)")
     if not isinstance(scores, pd.DataFrame):
@@ -336,7 +336,7 @@ def _sec_embedding(adata, key: str) -> str:
         return _missing("no embedding in obsm (X_umap / X_tsne / X_pca); skipped")
     import matplotlib.pyplot as plt
 
-    cols = [c for c in (f"{key}_celltype", f"{key}_state", f"{key}_polarization") if c in adata.obs.columns]
+    cols = [c for c in (keys(key).celltype, keys(key).state, keys(key).polarization) if c in adata.obs.columns]
     if not cols:
         return _missing("no tamclass results to show on the embedding")
     xy = np.asarray(adata.obsm[f"X_{basis}"])[:, :2]
@@ -456,16 +456,16 @@ def _sec_states(adata, key: str) -> str:
     cl = cl if isinstance(cl, dict) else {}
     quality = []
     for col, what, which in (
-        (f"{key}_state", "M1-like / M2-like state", "state"),
-        (f"{key}_subset", "TAM subset", "subset"),
-        (f"{key}_label", "model label", "label"),
+        (keys(key).state, "M1-like / M2-like state", "state"),
+        (keys(key).subset, "TAM subset", "subset"),
+        (keys(key).label, "model label", "label"),
     ):
         if col not in adata.obs.columns:
             continue
         s = adata.obs[col]
-        if col != f"{key}_label":
+        if col != keys(key).label:
             s = s[s.astype(str) != NOT_MACROPHAGE]
-        parts.append(f"<h3>{_esc(what)} (macrophages)</h3>" if col != f"{key}_label" else f"<h3>{_esc(what)}</h3>")
+        parts.append(f"<h3>{_esc(what)} (macrophages)</h3>" if col != keys(key).label else f"<h3>{_esc(what)}</h3>")
         parts.append(_table(_counts_table(s, what)))
         labels = s.astype(str)
         if len(labels) and (labels == UNASSIGNED).all():
@@ -490,14 +490,14 @@ def _sec_states(adata, key: str) -> str:
             "truth); ECE = expected calibration error on those cells.</p>"
             + _table(pd.DataFrame(quality).set_index("model"))
         )
-    pcol = f"{key}_polarization"
+    pcol = keys(key).polarization
     if pcol in adata.obs.columns and pd.to_numeric(adata.obs[pcol], errors="coerce").notna().any():
         from .pl._scores import polarization
 
         parts.append(_fig_to_img(polarization(adata, key_added=key, return_fig=True), "polarization index histogram"))
     if cl:
         keep = {}
-        for col, which in ((f"{key}_state", "state"), (f"{key}_subset", "subset")):
+        for col, which in ((keys(key).state, "state"), (keys(key).subset, "subset")):
             keep[f"{which}"] = _state_status(cl, which, col in adata.obs.columns, _labelled(adata, col))
         if str(cl.get("status", "")).startswith(("no macrophages", "classified with a user")):
             keep["classify"] = cl["status"]
@@ -544,7 +544,7 @@ def _sec_samples(adata, key: str, sample_key: str | None) -> str:
         from .pl._composition import composition
 
         for kind in ("celltype", "state", "subset"):
-            if f"{key}_{kind}" not in adata.obs.columns:
+            if keys(key)[kind] not in adata.obs.columns:
                 continue
             try:
                 fig = composition(adata, sample_key, kind=kind, return_fig=True, key_added=key)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
-from .._keys import DEFAULT_KEY, M1_LIKE, M2_LIKE, UNASSIGNED
+from .._keys import DEFAULT_KEY, M1_LIKE, M2_LIKE, UNASSIGNED, keys
 from ._axes import target_axes
 from ._docs import plot_docs
 from ._utils import finish
@@ -91,7 +91,7 @@ def composition(
         else:
             from ..tl._summarize import summary_table
 
-            scores = data.obsm[f"{key_added}_scores"] if f"{key_added}_scores" in data.obsm.keys() else None
+            scores = data.obsm[keys(key_added).scores] if keys(key_added).scores in data.obsm.keys() else None
             table, _, _ = summary_table(
                 data.obs,
                 scores if isinstance(scores, pd.DataFrame) else None,

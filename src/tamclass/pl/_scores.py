@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._errors import InputError
 from .._io import as_anndata
-from .._keys import DEFAULT_KEY
+from .._keys import DEFAULT_KEY, keys
 from ._axes import figure_of, target_axes
 from ._docs import plot_docs
 from ._utils import finish
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------------------------------- helpers
 def _scores_frame(adata, key_added: str, signatures=None) -> pd.DataFrame:
-    key = f"{key_added}_scores"
+    key = keys(key_added).scores
     if key not in adata.obsm:
         raise InputError(f"adata.obsm[{key!r}] not found; run tamclass.tl.score(adata, key_added={key_added!r}) first")
     df = adata.obsm[key]
@@ -46,7 +46,7 @@ def _scores_frame(adata, key_added: str, signatures=None) -> pd.DataFrame:
 
 def _groups(adata, groupby: str | None, key_added: str) -> pd.Series:
     if groupby is None:
-        groupby = f"{key_added}_celltype"
+        groupby = keys(key_added).celltype
         if groupby not in adata.obs.columns:
             raise InputError(
                 f"no groupby given and obs[{groupby!r}] not found; pass groupby= (e.g. a cluster column) "
@@ -369,7 +369,7 @@ def polarization(
     >>> tc.pl.polarization(adata, groupby="sample", show=False)  # doctest: +SKIP
     """
     adata = as_anndata(adata)
-    col = f"{key_added}_polarization"
+    col = keys(key_added).polarization
     if col not in adata.obs.columns:
         raise InputError(f"obs[{col!r}] not found; run tamclass.tl.classify(adata, key_added={key_added!r}) first")
     values = pd.to_numeric(adata.obs[col], errors="coerce").to_numpy(dtype=float)

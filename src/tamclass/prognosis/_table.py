@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import SurvivalDataError
-from .._keys import DEFAULT_KEY
+from .._keys import DEFAULT_KEY, keys
 
 
 def as_table(obj, *, key: str = DEFAULT_KEY) -> pd.DataFrame:
@@ -21,7 +21,7 @@ def as_table(obj, *, key: str = DEFAULT_KEY) -> pd.DataFrame:
         return obj
     if hasattr(obj, "obs") and hasattr(obj, "obsm"):
         table = obj.obs.copy()
-        scores = obj.obsm.get(f"{key}_scores") if hasattr(obj.obsm, "get") else None
+        scores = obj.obsm.get(keys(key).scores) if hasattr(obj.obsm, "get") else None
         if isinstance(scores, pd.DataFrame):
             extra = [c for c in scores.columns if c not in table.columns]
             table = table.join(scores[extra])

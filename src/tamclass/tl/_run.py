@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .._keys import DEFAULT_KEY, NOT_MACROPHAGE
+from .._keys import DEFAULT_KEY, NOT_MACROPHAGE, keys
 from .._settings import logger
 from . import _classify, _gate, _score, _summarize
 
@@ -168,10 +168,10 @@ class RunResult:
         Columns: ``obs[f"{key_added}_*"]``, then ``score_<set>`` and ``state_proba_*`` / ``subset_proba_*`` /
         ``label_proba_*`` from ``obsm``; the index is named ``cell``.
         """
-        adata, key = self.adata, self.key_added
+        adata, key, K = self.adata, self.key_added, keys(self.key_added)
         parts = [adata.obs[[c for c in adata.obs.columns if str(c).startswith(f"{key}_")]]]
         for suffix in ("scores", "state_proba", "subset_proba", "label_proba"):
-            m = adata.obsm.get(f"{key}_{suffix}")
+            m = adata.obsm.get(K[suffix])
             if isinstance(m, pd.DataFrame):
                 prefix = "score_" if suffix == "scores" else f"{suffix.replace('_proba', '')}_proba_"
                 parts.append(m.add_prefix(prefix))
@@ -197,25 +197,25 @@ class RunResult:
 
     def summary_lines(self) -> list[str]:
         """A short text summary of what was found (what ``tamclass score`` prints), one string per line."""
-        adata, key = self.adata, self.key_added
+        adata, K = self.adata, keys(self.key_added)
         lines = [f"{adata.n_obs:,} cells x {adata.n_vars:,} genes"]
-        scores = adata.obsm.get(f"{key}_scores")
+        scores = adata.obsm.get(K.scores)
         if scores is not None:
-            lines.append(f"signatures scored: {scores.shape[1]} (obsm[{key + '_scores'!r}])")
-        ct = adata.obs.get(f"{key}_celltype")
+            lines.append(f"signatures scored: {scores.shape[1]} (obsm[{K.scores!r}])")
+        ct = adata.obs.get(K.celltype)
         if ct is not None:
             counts = ct.value_counts()
             lines.append("cell types (gate): " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
-        st = adata.obs.get(f"{key}_state")
+        st = adata.obs.get(K.state)
         if st is not None:
             states = [f"{k} {v:,}" for k, v in st.value_counts().items() if v and k != NOT_MACROPHAGE]
             lines.append("macrophage states: " + ", ".join(states))
-        sub = adata.obs.get(f"{key}_subset")
+        sub = adata.obs.get(K.subset)
         if sub is not None:
             shown = [f"{k} {v:,}" for k, v in sub.value_counts().items() if v and k != NOT_MACROPHAGE]
             if shown:
                 lines.append("TAM subsets: " + ", ".join(shown))
-        lab = adata.obs.get(f"{key}_label")
+        lab = adata.obs.get(K.label)
         if lab is not None:
             lines.append("model labels: " + ", ".join(f"{k} {v:,}" for k, v in lab.value_counts().items() if v))
         table = self.samples
